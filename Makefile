@@ -1,0 +1,46 @@
+# 112 Dispatch Bridge. `make run` and `make test` bootstrap everything they need.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+SYS_PACKAGES := mumble-server espeak-ng sox libopus0
+
+.PHONY: run test bench chaos lint sysdeps venv clean
+
+$(VENV)/.stamp: requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.lock
+	touch $@
+
+venv: $(VENV)/.stamp
+
+sysdeps:
+	@missing=""; \
+	command -v murmurd >/dev/null 2>&1 || [ -x /usr/sbin/murmurd ] || missing="$$missing mumble-server"; \
+	command -v espeak-ng >/dev/null 2>&1 || missing="$$missing espeak-ng"; \
+	command -v sox >/dev/null 2>&1 || missing="$$missing sox"; \
+	ldconfig -p 2>/dev/null | grep -q 'libopus.so.0' || missing="$$missing libopus0"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYS_PACKAGES) >/dev/null; \
+	fi
+
+run: venv sysdeps
+	$(PY) run.py
+
+test: venv sysdeps
+	$(PY) -m pytest -q
+
+bench: venv sysdeps
+	$(PY) -m tests.bench
+
+chaos: venv sysdeps
+	CHAOS_KILLS=50 $(PY) -m pytest -q tests/test_chaos.py
+
+lint: venv
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy routing bot
+
+clean:
+	rm -rf $(VENV) var
