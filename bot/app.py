@@ -1,0 +1,58 @@
+"""The one typed object the handlers, services and workers hang off."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.settings import Settings
+from routing.table import RoutingTable
+from storage.uow import Store
+
+Clock = Callable[[], float]
+
+
+@dataclass
+class DispatchApp:
+    settings: Settings
+    store: Store
+    routing: RoutingTable
+    clock: Clock
+    wake_telegram: Callable[[], None] = lambda: None
+    wake_radio: Callable[[], None] = lambda: None
+    radio_enabled: bool = False
+    radio_connected: bool = False
+    extras: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return self.settings.tz
+
+    def local(self, ts: float) -> datetime:
+        return datetime.fromtimestamp(ts, self.tz)
+
+    def wake(self) -> None:
+        self.wake_telegram()
+        self.wake_radio()
+
+    def agency_chat(self, code: str) -> int | None:
+        agency = self.settings.agencies.get(code)
+        return agency.chat_id if agency else None
+
+    def agency_channel(self, code: str) -> str | None:
+        agency = self.settings.agencies.get(code)
+        return agency.mumble_channel if agency else None
+
+    def is_call_taker(self, user_id: int) -> bool:
+        access = self.settings.access
+        return user_id in access.call_takers or user_id in access.admins
+
+    def is_supervisor(self, user_id: int) -> bool:
+        access = self.settings.access
+        return user_id in access.supervisors or user_id in access.admins
+
+    def call_taker_target(self, call_taker_id: int) -> int:
+        """Notices for the call taker: the call takers' group when configured, else their private chat."""
+        return self.settings.chats.call_takers or call_taker_id

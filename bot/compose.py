@@ -1,0 +1,140 @@
+"""Composition root: builds everything from settings and runs it. The only place in bot/ that
+imports the edges (handlers/, radio_bridge/)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import time
+from typing import Any
+
+from telegram import Update
+from telegram.error import InvalidToken, NetworkError
+from telegram.ext import Application, ApplicationBuilder, ContextTypes
+
+from bot.app import DispatchApp
+from bot.delivery import TelegramDelivery
+from bot.intake import DurableIntake, FatalIntakeError
+from bot.settings import Settings, SettingsError
+from handlers import register_all
+from handlers.telegram_port import PtbTelegramPort
+from routing.errors import RoutingError
+from routing.table import RoutingTable, load_routing, validate_agency_codes
+from storage.uow import Store
+
+log = logging.getLogger("dispatch")
+
+
+def configure_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # httpx logs request URLs, and a Bot API URL carries the token.
+    for noisy in ("httpx", "httpcore", "telegram.ext", "apscheduler"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def load_routing_for(settings: Settings) -> RoutingTable:
+    try:
+        routing = load_routing(settings.routing.path)
+        validate_agency_codes(routing, settings.agencies.keys(), "agencies")
+        validate_agency_codes(routing, settings.mumble.users.values(), "mumble.users")
+    except RoutingError as exc:
+        raise SettingsError(exc.key, exc.problem) from None
+    return routing
+
+
+def build_application(settings: Settings) -> Application:  # type: ignore[type-arg]
+    token = settings.telegram.token.get_secret_value()
+    return (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(settings.telegram.base_url)
+        .base_file_url(settings.telegram.base_file_url)
+        .updater(None)
+        .get_updates_read_timeout(settings.telegram.poll_timeout + 10)
+        .build()
+    )
+
+
+async def _initialise(application: Application) -> None:  # type: ignore[type-arg]
+    delay = 0.5
+    while True:
+        try:
+            await application.initialize()
+            return
+        except InvalidToken as exc:
+            raise SettingsError("telegram.token", f"token ditolak oleh Bot API ({exc})") from None
+        except NetworkError as exc:
+            log.warning("Bot API unreachable (%s); retrying in %.1fs", exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10.0)
+
+
+async def serve(settings: Settings) -> int:
+    routing = load_routing_for(settings)
+    store = await Store.open(settings.storage.path)
+    app = DispatchApp(settings=settings, store=store, routing=routing, clock=time.time)
+    application = build_application(settings)
+    application.bot_data["app"] = app
+    register_all(application)
+    intake = DurableIntake(app, application, settings.telegram.poll_timeout)
+
+    async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        log.error("handler failed", exc_info=context.error)
+        if isinstance(update, Update):
+            intake.failed_now.add(update.update_id)
+
+    application.add_error_handler(on_error)
+    await _initialise(application)
+    delivery = TelegramDelivery(app, PtbTelegramPort(application.bot))
+    app.wake_telegram = delivery.wake
+    workers: list[Any] = [intake.poll(), intake.process(), delivery.run()]
+    workers += await start_radio(app, settings)
+    await application.start()
+    log.info("112 Dispatch Bridge siap (bot @%s)", application.bot.username)
+    try:
+        return await _run_until_stopped(workers)
+    finally:
+        await delivery.drain()
+        await stop_radio(app)
+        await application.stop()
+        await application.shutdown()
+        await store.close()
+
+
+async def start_radio(app: DispatchApp, settings: Settings) -> list[Any]:
+    from bot.radio import start as radio_start
+
+    return await radio_start(app, settings)
+
+
+async def stop_radio(app: DispatchApp) -> None:
+    from bot.radio import stop as radio_stop
+
+    await radio_stop(app)
+
+
+async def _run_until_stopped(workers: list[Any]) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    tasks = [asyncio.create_task(w) for w in workers]
+    stopper = asyncio.create_task(stop.wait())
+    done, _ = await asyncio.wait([*tasks, stopper], return_when=asyncio.FIRST_COMPLETED)
+    code = 0
+    for task in done:
+        if task is not stopper and task.exception() is not None:
+            exc = task.exception()
+            if isinstance(exc, FatalIntakeError):
+                log.error("%s", exc)
+                code = 2
+            else:
+                log.error("worker stopped", exc_info=exc)
+                code = 1
+    for task in [*tasks, stopper]:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+    return code

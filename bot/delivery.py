@@ -1,0 +1,176 @@
+"""The Telegram outbox worker: paced, prioritised, retried, one message in flight per chat."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import random
+
+from bot.app import DispatchApp
+from bot.pacing import Pacer
+from bot.ports import DeliveryError, TelegramPort
+from bot.render import card as render_card
+from bot.services.common import PRIORITY_NOTICE, esc, reply
+from storage.records import OutboxRecord
+from storage.uow import Tx
+
+log = logging.getLogger(__name__)
+REPEAT_MARK = "<i>(mungkin terkirim dua kali)</i>"
+MAX_BACKOFF = 60.0
+
+
+class TelegramDelivery:
+    def __init__(self, app: DispatchApp, port: TelegramPort, pacer: Pacer | None = None,
+                 max_in_flight: int = 16) -> None:  # fmt: skip
+        self.app = app
+        self.port = port
+        self.pacer = pacer or Pacer()
+        self.max_in_flight = max_in_flight
+        self._wake = asyncio.Event()
+        self._in_flight: dict[str, asyncio.Task[None]] = {}
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        while True:
+            self._wake.clear()
+            delay = await self._dispatch_due()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=delay)
+            except TimeoutError:
+                pass
+
+    async def drain(self) -> None:
+        """Wait for the deliveries in flight (used on shutdown)."""
+        if self._in_flight:
+            await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
+
+    async def _dispatch_due(self) -> float:
+        now = self.app.clock()
+        async with self.app.store.reading(now) as tx:
+            rows = await tx.outbox.pending("telegram")
+        delay = 30.0
+        heads: dict[str, OutboxRecord] = {}
+        for row in rows:
+            heads.setdefault(row.target, row)  # per chat: strict order by (priority, id)
+        for target, row in heads.items():
+            if target in self._in_flight:
+                continue
+            if row.due_at > now:
+                delay = min(delay, row.due_at - now)
+                continue
+            wait = self.pacer.wait(target)
+            if wait > 0:
+                delay = min(delay, wait)
+                continue
+            if len(self._in_flight) >= self.max_in_flight:
+                break
+            self.pacer.record(target)
+            task = asyncio.create_task(self._deliver(row))
+            self._in_flight[target] = task
+            task.add_done_callback(lambda _t, key=target: self._done(key))
+        return max(delay, 0.01)
+
+    def _done(self, target: str) -> None:
+        self._in_flight.pop(target, None)
+        self._wake.set()
+
+    async def _deliver(self, row: OutboxRecord) -> None:
+        async with self.app.store.transaction(self.app.clock()) as tx:
+            await tx.outbox.begin_attempt(row.id)
+        try:
+            await self._send(row)
+        except DeliveryError as exc:
+            await self._failed(row, exc)
+        except Exception as exc:  # a bug must not stop the worker; the row is retried and logged
+            log.exception("delivery of outbox row %s failed", row.id)
+            await self._failed(row, DeliveryError(f"{type(exc).__name__}: {exc}"))
+
+    async def _send(self, row: OutboxRecord) -> None:
+        chat_id = int(row.target)
+        maybe_repeat = row.attempts > 0
+        if row.kind in ("card", "card_repeat"):
+            await self._send_card(row, chat_id, maybe_repeat)
+            return
+        message_id: int | None = None
+        if row.kind == "text":
+            text = row.payload["html"] + (f"\n{REPEAT_MARK}" if maybe_repeat else "")
+            message_id = await self.port.send_text(chat_id, text, row.payload.get("buttons"),
+                                                   force_reply=bool(row.payload.get("force_reply")))  # fmt: skip
+        elif row.kind == "photo":
+            png = base64.b64decode(row.payload["png"])
+            message_id = await self.port.send_photo(chat_id, png, row.payload.get("caption", ""))
+        elif row.kind == "leave":
+            await self.port.leave_chat(chat_id)
+        else:
+            raise DeliveryError(f"jenis pesan tidak dikenal: {row.kind}", permanent=True)
+        async with self.app.store.transaction(self.app.clock()) as tx:
+            await tx.outbox.sent(row.id, message_id)
+
+    async def _send_card(self, row: OutboxRecord, chat_id: int, maybe_repeat: bool) -> None:
+        assert row.assignment_id is not None and row.incident_id is not None
+        async with self.app.store.reading(self.app.clock()) as tx:
+            up_to = await tx.outbox.max_id()
+            incident = await tx.incidents.get(row.incident_id)
+            assignment = await tx.assignments.get(row.assignment_id)
+            events = await tx.events.for_incident(row.incident_id)
+        assert incident is not None and assignment is not None
+        repeat = row.kind == "card_repeat"
+        view = render_card(self.app, incident, assignment, events, repeat=repeat)
+        new_message: int | None = None
+        if assignment.message_id is not None and not repeat:
+            try:
+                await self.port.edit_text(chat_id, assignment.message_id, view.html, view.buttons)
+            except DeliveryError as exc:
+                if not exc.gone:
+                    raise
+                new_message = await self.port.send_text(chat_id, view.html, view.buttons)
+        else:
+            text = view.html + (f"\n{REPEAT_MARK}" if maybe_repeat else "")
+            new_message = await self.port.send_text(chat_id, text, view.buttons)
+        also = row.payload.get("also_message_id")
+        if also and also != (new_message or assignment.message_id):
+            try:
+                await self.port.edit_text(chat_id, int(also), view.html, view.buttons)
+            except DeliveryError as exc:
+                log.info("extra copy %s of card %s not edited: %s", also, assignment.id, exc)
+        async with self.app.store.transaction(self.app.clock()) as tx:
+            if new_message is not None:
+                await tx.assignments.set_card(assignment.id, new_message)
+            await tx.outbox.sent(row.id, new_message)
+            await tx.outbox.supersede("card", assignment.id, up_to, row.id)
+
+    async def _failed(self, row: OutboxRecord, exc: DeliveryError) -> None:
+        now = self.app.clock()
+        attempts = row.attempts + 1
+        async with self.app.store.transaction(now) as tx:
+            if exc.permanent:
+                await tx.outbox.failed(row.id, str(exc))
+                await tx.events.add("delivery_failed", "system", incident_id=row.incident_id,
+                                    assignment_id=row.assignment_id, kind=row.kind, error=str(exc)[:300])  # fmt: skip
+                await self._warn_call_taker(tx, row, exc)
+                return
+            if exc.retry_after is not None:
+                self.pacer.hold(row.target, exc.retry_after)
+                due = now + exc.retry_after
+            else:
+                due = now + min(MAX_BACKOFF, 0.5 * 2 ** min(attempts, 8)) * random.uniform(0.8, 1.2)
+            await tx.outbox.retry(row.id, due, str(exc))
+        log.warning("outbox row %s to %s: %s (attempt %d)", row.id, row.target, exc, attempts)
+
+    async def _warn_call_taker(self, tx: Tx, row: OutboxRecord, exc: DeliveryError) -> None:
+        if row.kind not in ("card", "card_repeat") or row.assignment_id is None or row.incident_id is None:
+            return
+        incident = await tx.incidents.get(row.incident_id)
+        assignment = await tx.assignments.get(row.assignment_id)
+        if incident is None or assignment is None:
+            return
+        agency = self.app.routing.agency_short(assignment.agency)
+        await reply(
+            tx, self.app.call_taker_target(incident.call_taker_id),
+            f"⚠️ Kartu <b>#{incident.number}</b> untuk {esc(agency)} gagal terkirim ({esc(str(exc)[:120])}). "
+            "Hubungi lewat telepon.",
+            incident_id=incident.id, priority=PRIORITY_NOTICE,
+        )  # fmt: skip

@@ -1,0 +1,50 @@
+"""Telegram's flood limits, held on our side: ~1 message/s per chat, 20/min per group, 30/s overall."""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable
+
+
+class Pacer:
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.monotonic,
+        per_chat_gap: float = 1.0,
+        group_per_minute: int = 20,
+        overall_per_second: int = 30,
+    ) -> None:
+        self.clock = clock
+        self.per_chat_gap = per_chat_gap
+        self.group_per_minute = group_per_minute
+        self.overall_per_second = overall_per_second
+        self._chat: dict[str, deque[float]] = defaultdict(deque)
+        self._overall: deque[float] = deque()
+        self._held_until: dict[str, float] = {}
+
+    def wait(self, target: str) -> float:
+        """Seconds until one more message may go to `target` (0 when it may go now)."""
+        now = self.clock()
+        waits = [self._held_until.get(target, 0.0) - now]
+        sent = self._chat[target]
+        while sent and now - sent[0] >= 60:
+            sent.popleft()
+        if sent:
+            waits.append(sent[-1] + self.per_chat_gap - now)
+        if target.startswith("-") and len(sent) >= self.group_per_minute:
+            waits.append(sent[-self.group_per_minute] + 60 - now)
+        while self._overall and now - self._overall[0] >= 1:
+            self._overall.popleft()
+        if len(self._overall) >= self.overall_per_second:
+            waits.append(self._overall[0] + 1 - now)
+        return max(0.0, *waits)
+
+    def record(self, target: str) -> None:
+        now = self.clock()
+        self._chat[target].append(now)
+        self._overall.append(now)
+
+    def hold(self, target: str, seconds: float) -> None:
+        """Telegram said retry_after: nothing more to this chat until then."""
+        self._held_until[target] = max(self._held_until.get(target, 0.0), self.clock() + seconds)

@@ -1,0 +1,31 @@
+"""What the application needs from the outside, and the one error the edges translate into."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+Buttons = list[list[tuple[str, str]]]
+
+
+class DeliveryError(Exception):
+    """A failed send. retry_after: the server asked us to wait; permanent: retrying cannot help;
+    uncertain: the message may have arrived anyway (a timeout)."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, permanent: bool = False,
+                 uncertain: bool = False, gone: bool = False) -> None:  # fmt: skip
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.permanent = permanent
+        self.uncertain = uncertain
+        self.gone = gone  # the message to edit no longer exists
+
+
+class TelegramPort(Protocol):
+    async def send_text(self, chat_id: int, html: str, buttons: Buttons | None = None,
+                        *, force_reply: bool = False) -> int: ...  # fmt: skip
+
+    async def edit_text(self, chat_id: int, message_id: int, html: str, buttons: Buttons | None) -> None: ...
+
+    async def send_photo(self, chat_id: int, png: bytes, caption_html: str) -> int: ...
+
+    async def leave_chat(self, chat_id: int) -> None: ...

@@ -1,0 +1,1 @@
+"""Use cases: one function each, taking the app object, the actor and the command."""

@@ -1,0 +1,70 @@
+"""What every use case shares: who acts, refusals, and the outbox rows they enqueue."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from typing import Any
+
+from bot.app import DispatchApp
+from storage.records import AssignmentRecord, IncidentRecord
+from storage.uow import Tx
+
+# Lower goes first. Replies to a call taker must never wait behind a backlog of cards.
+PRIORITY_REPLY = 0
+PRIORITY_NOTICE = 1
+PRIORITY_DIGEST = 9
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    id: int
+    name: str
+    chat_id: int
+    channel: str = "telegram"
+
+
+class Refused(Exception):
+    """A request we decline; `message` is shown to the user, `reason` is audited."""
+
+    def __init__(self, message: str, reason: str = "invalid") -> None:
+        super().__init__(message)
+        self.message = message
+        self.reason = reason
+
+
+def esc(text: object) -> str:
+    return html.escape(str(text), quote=False)
+
+
+def number_label(incident: IncidentRecord) -> str:
+    return f"#{incident.number}"
+
+
+async def reply(tx: Tx, chat_id: int, text_html: str, *, incident_id: int | None = None,
+                priority: int = PRIORITY_REPLY, **extra: Any) -> None:  # fmt: skip
+    await tx.outbox.add("telegram", "text", chat_id, priority, {"html": text_html, **extra}, incident_id=incident_id)
+
+
+async def card(tx: Tx, incident: IncidentRecord, assignment: AssignmentRecord, kind: str = "card",
+               *, also_message_id: int | None = None) -> None:  # fmt: skip
+    if assignment.chat_id is None:
+        return
+    payload = {"also_message_id": also_message_id} if also_message_id else None
+    await tx.outbox.add(
+        "telegram", kind, assignment.chat_id, incident.priority, payload,
+        incident_id=incident.id, assignment_id=assignment.id,
+    )  # fmt: skip
+
+
+async def refuse(app: DispatchApp, actor: Actor, refusal: Refused, *, update_id: int | None,
+                 command: str, reply_to: int | None = None) -> None:  # fmt: skip
+    """Audit a refusal and answer it politely; nothing else changes."""
+    async with app.store.transaction(app.clock(), update_id) as tx:
+        await tx.events.add(
+            "refused", actor.channel, actor_id=actor.id, actor_name=actor.name,
+            command=command[:200], reason=refusal.reason, message=refusal.message,
+        )  # fmt: skip
+        if reply_to is not None:
+            await reply(tx, reply_to, esc(refusal.message))
+    app.wake()

@@ -1,0 +1,162 @@
+"""Settings contract (DESIGN.md section 4): settings.toml or $DISPATCH_SETTINGS, env overrides."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_FILE = ROOT / "settings.toml"
+
+
+class SettingsError(Exception):
+    """One line naming the key and the problem; start-up exits with status 2."""
+
+    def __init__(self, key: str, problem: str) -> None:
+        super().__init__(f"{key}: {problem}")
+        self.key = key
+        self.problem = problem
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TelegramSettings(_Section):
+    token: SecretStr = SecretStr("")
+    base_url: str = "https://api.telegram.org/bot"
+    base_file_url: str = "https://api.telegram.org/file/bot"
+    poll_timeout: int = Field(default=20, ge=0, le=50)
+
+    @field_validator("base_url", "base_file_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")) or value.endswith("/"):
+            raise ValueError("harus berupa URL http(s) tanpa garis miring di akhir, mis. http://127.0.0.1:8081/bot")
+        return value
+
+
+class StorageSettings(_Section):
+    path: str = "var/dispatch.sqlite3"
+
+
+class AccessSettings(_Section):
+    call_takers: list[int] = []
+    supervisors: list[int] = []
+    admins: list[int] = []
+
+
+class ChatsSettings(_Section):
+    call_takers: int | None = None
+    supervisors: int | None = None
+
+
+class AgencySettings(_Section):
+    chat_id: int | None = None
+    mumble_channel: str | None = None
+
+
+class MumbleSettings(_Section):
+    enabled: bool = True
+    embedded: bool = True
+    host: str = "127.0.0.1"
+    port: int = Field(default=64738, ge=1, le=65535)
+    username: str = "Dispatch112"
+    password: SecretStr = SecretStr("")
+    superuser_password: SecretStr = SecretStr("")
+    certfile: str | None = None
+    keyfile: str | None = None
+    dispatch_channel: str = "Dispatch"
+    data_dir: str = "var/murmur"
+    stale_after: int = Field(default=600, ge=0)
+    users: dict[str, str] = {}
+
+
+class RoutingSettings(_Section):
+    path: str | None = None
+
+
+class PrivacySettings(_Section):
+    phone_retention_days: int = Field(default=90, ge=1)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="DISPATCH_", env_nested_delimiter="__", extra="forbid", nested_model_default_partial_update=True
+    )
+
+    timezone: str = "Asia/Jakarta"
+    telegram: TelegramSettings = TelegramSettings()
+    storage: StorageSettings = StorageSettings()
+    access: AccessSettings = AccessSettings()
+    chats: ChatsSettings = ChatsSettings()
+    agencies: dict[str, AgencySettings] = {}
+    mumble: MumbleSettings = MumbleSettings()
+    routing: RoutingSettings = RoutingSettings()
+    privacy: PrivacySettings = PrivacySettings()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"zona waktu tidak dikenal: {value}") from None
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=settings_file())
+        return (init_settings, env_settings, toml)
+
+
+def settings_file() -> Path:
+    return Path(os.environ.get("DISPATCH_SETTINGS") or DEFAULT_FILE)
+
+
+def load_settings() -> Settings:
+    """Read and validate; every problem becomes a SettingsError naming its key."""
+    path = settings_file()
+    if not path.is_file():
+        raise SettingsError("DISPATCH_SETTINGS", f"berkas pengaturan tidak ditemukan: {path}")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SettingsError(str(path), f"TOML tidak valid: {exc}") from None
+    _refuse_secrets_in_file(raw)
+    try:
+        return Settings()
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        key = ".".join(str(part) for part in error["loc"]) or "settings"
+        raise SettingsError(key, error["msg"]) from None
+
+
+def _refuse_secrets_in_file(raw: dict[str, Any]) -> None:
+    secrets = (("telegram", "token"), ("mumble", "password"), ("mumble", "superuser_password"))
+    for section, key in secrets:
+        if str(raw.get(section, {}).get(key, "")):
+            env = f"DISPATCH_{section.upper()}__{key.upper()}"
+            raise SettingsError(f"{section}.{key}", f"rahasia tidak boleh di berkas; isi lewat env {env}")

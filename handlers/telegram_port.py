@@ -1,0 +1,84 @@
+"""Outgoing Telegram through PTB's Bot; library errors become our DeliveryError."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from telegram import Bot, ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, NetworkError, RetryAfter, TimedOut
+
+from bot.ports import Buttons, DeliveryError
+
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+def _markup(buttons: Buttons | None) -> InlineKeyboardMarkup | None:
+    if buttons is None:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in buttons]
+    )
+
+
+def _seconds(value: int | float | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def translate(exc: Exception) -> DeliveryError:
+    if isinstance(exc, RetryAfter):
+        return DeliveryError(f"429: {exc}", retry_after=_seconds(exc.retry_after))
+    if isinstance(exc, TimedOut):
+        return DeliveryError(f"timeout: {exc}", uncertain=True)
+    if isinstance(exc, BadRequest):
+        text = str(exc).lower()
+        if "message to edit not found" in text or "message can't be edited" in text:
+            return DeliveryError(str(exc), gone=True)
+        return DeliveryError(f"400: {exc}", permanent=True)
+    if isinstance(exc, Forbidden | ChatMigrated | InvalidToken):
+        return DeliveryError(f"{type(exc).__name__}: {exc}", permanent=True)
+    if isinstance(exc, NetworkError):
+        return DeliveryError(f"network: {exc}")
+    return DeliveryError(f"{type(exc).__name__}: {exc}")
+
+
+class PtbTelegramPort:
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def send_text(self, chat_id: int, html: str, buttons: Buttons | None = None,
+                        *, force_reply: bool = False) -> int:  # fmt: skip
+        markup = ForceReply(selective=True) if force_reply else _markup(buttons)
+        try:
+            message = await self.bot.send_message(
+                chat_id, html, parse_mode=ParseMode.HTML, reply_markup=markup, link_preview_options=NO_PREVIEW
+            )
+        except Exception as exc:
+            raise translate(exc) from exc
+        return message.message_id
+
+    async def edit_text(self, chat_id: int, message_id: int, html: str, buttons: Buttons | None) -> None:
+        try:
+            await self.bot.edit_message_text(
+                html, chat_id=chat_id, message_id=message_id, parse_mode=ParseMode.HTML,
+                reply_markup=_markup(buttons) or InlineKeyboardMarkup([]), link_preview_options=NO_PREVIEW,
+            )  # fmt: skip
+        except BadRequest as exc:
+            if "not modified" in str(exc).lower():
+                return  # the card already shows this state: a coalesced or repeated edit
+            raise translate(exc) from exc
+        except Exception as exc:
+            raise translate(exc) from exc
+
+    async def send_photo(self, chat_id: int, png: bytes, caption_html: str) -> int:
+        try:
+            message = await self.bot.send_photo(chat_id, png, caption=caption_html, parse_mode=ParseMode.HTML)
+        except Exception as exc:
+            raise translate(exc) from exc
+        return message.message_id
+
+    async def leave_chat(self, chat_id: int) -> None:
+        try:
+            await self.bot.leave_chat(chat_id)
+        except Exception as exc:
+            raise translate(exc) from exc

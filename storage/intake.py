@@ -1,0 +1,103 @@
+"""The Telegram update inbox, conversations in progress, and answered calls."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+import aiosqlite
+
+
+class InboxRepo:
+    def __init__(self, db: aiosqlite.Connection, now: float) -> None:
+        self.db = db
+        self.now = now
+
+    async def store(self, updates: Iterable[tuple[int, dict[str, Any]]]) -> None:
+        await self.db.executemany(
+            "INSERT OR IGNORE INTO inbox (update_id, payload, received_at) VALUES (?, ?, ?)",
+            [(uid, json.dumps(payload, ensure_ascii=False), self.now) for uid, payload in updates],
+        )
+
+    async def unhandled(self, limit: int = 100) -> list[tuple[int, dict[str, Any]]]:
+        async with self.db.execute(
+            "SELECT update_id, payload FROM inbox WHERE handled_at IS NULL ORDER BY update_id LIMIT ?", (limit,)
+        ) as c:
+            return [(row[0], json.loads(row[1])) for row in await c.fetchall()]
+
+    async def is_handled(self, update_id: int) -> bool:
+        async with self.db.execute("SELECT handled_at FROM inbox WHERE update_id = ?", (update_id,)) as c:
+            row = await c.fetchone()
+        return row is not None and row[0] is not None
+
+    async def mark_handled(self, update_id: int) -> None:
+        await self.db.execute(
+            "UPDATE inbox SET handled_at = ? WHERE update_id = ? AND handled_at IS NULL", (self.now, update_id)
+        )
+
+    async def next_offset(self) -> int | None:
+        async with self.db.execute("SELECT MAX(update_id) FROM inbox") as c:
+            row = await c.fetchone()
+        return None if row is None or row[0] is None else int(row[0]) + 1
+
+
+class DraftRepo:
+    def __init__(self, db: aiosqlite.Connection, now: float) -> None:
+        self.db = db
+        self.now = now
+
+    async def get(self, user_id: int, chat_id: int) -> tuple[str, str, dict[str, Any]] | None:
+        async with self.db.execute(
+            "SELECT kind, step, data FROM drafts WHERE user_id = ? AND chat_id = ?", (user_id, chat_id)
+        ) as c:
+            row = await c.fetchone()
+        return None if row is None else (row[0], row[1], json.loads(row[2]))
+
+    async def put(self, user_id: int, chat_id: int, kind: str, step: str, data: dict[str, Any]) -> None:
+        await self.db.execute(
+            "INSERT INTO drafts (user_id, chat_id, kind, step, data, updated_at) VALUES (?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (user_id, chat_id) DO UPDATE SET kind = excluded.kind, step = excluded.step,"
+            " data = excluded.data, updated_at = excluded.updated_at",
+            (user_id, chat_id, kind, step, json.dumps(data, ensure_ascii=False), self.now),
+        )
+
+    async def delete(self, user_id: int, chat_id: int) -> None:
+        await self.db.execute("DELETE FROM drafts WHERE user_id = ? AND chat_id = ?", (user_id, chat_id))
+
+
+class CallRepo:
+    def __init__(self, db: aiosqlite.Connection, now: float) -> None:
+        self.db = db
+        self.now = now
+
+    async def add(
+        self,
+        call_type: str,
+        *,
+        category: str | None = None,
+        kelurahan: str | None = None,
+        kecamatan: str | None = None,
+        agencies: Iterable[str] = (),
+        phone: str | None = None,
+        phone_masked: str | None = None,
+        note: str | None = None,
+        call_taker_id: int | None = None,
+        incident_id: int | None = None,
+    ) -> int:
+        cur = await self.db.execute(
+            "INSERT INTO calls (type, at, category, kelurahan, kecamatan, agencies, phone, phone_masked, note,"
+            " call_taker_id, incident_id, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'bot')",
+            (call_type, self.now, category, kelurahan, kecamatan, ";".join(agencies), phone, phone_masked, note,
+             call_taker_id, incident_id),
+        )  # fmt: skip
+        assert cur.lastrowid is not None
+        return cur.lastrowid
+
+    async def count_from_phone(self, phone: str, types: tuple[str, ...], since: float) -> int:
+        marks = ",".join("?" * len(types))
+        async with self.db.execute(
+            f"SELECT COUNT(*) FROM calls WHERE phone = ? AND at >= ? AND type IN ({marks})", (phone, since, *types)
+        ) as c:
+            row = await c.fetchone()
+        return int(row[0]) if row else 0

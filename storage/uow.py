@@ -1,0 +1,62 @@
+"""Unit of work: one asyncio-serialised SQLite connection, one transaction per change."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiosqlite
+
+from storage.db import connect, write
+from storage.incidents import AssignmentRepo, IncidentRepo
+from storage.intake import CallRepo, DraftRepo, InboxRepo
+from storage.journal import EventRepo, OutboxRepo
+
+
+class AlreadyHandled(Exception):
+    """The Telegram update was already applied before a restart: applying it again would double it."""
+
+
+class Tx:
+    def __init__(self, db: aiosqlite.Connection, now: float) -> None:
+        self.db = db
+        self.now = now
+        self.incidents = IncidentRepo(db)
+        self.assignments = AssignmentRepo(db)
+        self.events = EventRepo(db, now)
+        self.outbox = OutboxRepo(db, now)
+        self.inbox = InboxRepo(db, now)
+        self.drafts = DraftRepo(db, now)
+        self.calls = CallRepo(db, now)
+
+
+class Store:
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self.db = db
+        # One connection, so transactions must not interleave between coroutines.
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: str | Path) -> Store:
+        return cls(await connect(path))
+
+    async def close(self) -> None:
+        await self.db.close()
+
+    @contextlib.asynccontextmanager
+    async def transaction(self, now: float, update_id: int | None = None) -> AsyncIterator[Tx]:
+        """Everything inside commits together, and marks the Telegram update (if any) as handled."""
+        async with self._lock, write(self.db):
+            tx = Tx(self.db, now)
+            if update_id is not None and await tx.inbox.is_handled(update_id):
+                raise AlreadyHandled(update_id)
+            yield tx
+            if update_id is not None:
+                await tx.inbox.mark_handled(update_id)
+
+    @contextlib.asynccontextmanager
+    async def reading(self, now: float) -> AsyncIterator[Tx]:
+        async with self._lock:
+            yield Tx(self.db, now)
