@@ -25,6 +25,8 @@ class DispatchApp:
     radio_enabled: bool = False
     radio_connected: bool = False
     extras: dict[str, object] = field(default_factory=dict)
+    # Workers that re-read the database when something changed (the escalation scanner).
+    wake_hooks: list[Callable[[], None]] = field(default_factory=list)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -36,6 +38,14 @@ class DispatchApp:
     def wake(self) -> None:
         self.wake_telegram()
         self.wake_radio()
+        for hook in self.wake_hooks:
+            hook()
+
+    def supervisor_targets(self) -> list[int]:
+        """Digests and escalations: the supervisors' chat when configured, else each supervisor privately."""
+        if self.settings.chats.supervisors is not None:
+            return [self.settings.chats.supervisors]
+        return list(dict.fromkeys(self.settings.access.supervisors))
 
     def agency_chat(self, code: str) -> int | None:
         agency = self.settings.agencies.get(code)

@@ -20,6 +20,7 @@ from bot.intake import DurableIntake, FatalIntakeError
 from bot.settings import Settings, SettingsError
 from handlers import register_all
 from handlers.telegram_port import PtbTelegramPort
+from radio_bridge.bridge import start_radio, stop_radio
 from routing.errors import RoutingError
 from routing.table import RoutingTable, load_routing, validate_agency_codes
 from storage.uow import Store
@@ -90,29 +91,19 @@ async def serve(settings: Settings) -> int:
     delivery = TelegramDelivery(app, PtbTelegramPort(application.bot))
     app.wake_telegram = delivery.wake
     workers: list[Any] = [intake.poll(), intake.process(), delivery.run()]
-    workers += await start_radio(app, settings)
+    radio = await start_radio(app, settings)
+    if radio is not None:
+        workers += radio.workers
     await application.start()
     log.info("112 Dispatch Bridge siap (bot @%s)", application.bot.username)
     try:
         return await _run_until_stopped(workers)
     finally:
         await delivery.drain()
-        await stop_radio(app)
+        await stop_radio(radio)
         await application.stop()
         await application.shutdown()
         await store.close()
-
-
-async def start_radio(app: DispatchApp, settings: Settings) -> list[Any]:
-    from bot.radio import start as radio_start
-
-    return await radio_start(app, settings)
-
-
-async def stop_radio(app: DispatchApp) -> None:
-    from bot.radio import stop as radio_stop
-
-    await radio_stop(app)
 
 
 async def _run_until_stopped(workers: list[Any]) -> int:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -91,6 +91,62 @@ class PrivacySettings(_Section):
     phone_retention_days: int = Field(default=90, ge=1)
 
 
+class EscalationSettings(_Section):
+    """Seconds per priority (P1, P2, P3). ack_*: a card not acknowledged is re-posted (ULANG) and re-announced;
+    alert_*: still not acknowledged, supervisors and the call taker are alerted (both from notification).
+    arrive_*: en_route without on_scene that long alerts them too (unset = off)."""
+
+    enabled: bool = True
+    ack_p1: float = Field(default=60, gt=0)
+    ack_p2: float = Field(default=300, gt=0)
+    ack_p3: float = Field(default=1800, gt=0)
+    alert_p1: float = Field(default=180, gt=0)
+    alert_p2: float = Field(default=900, gt=0)
+    alert_p3: float = Field(default=7200, gt=0)
+    arrive_p1: float | None = Field(default=None, gt=0)
+    arrive_p2: float | None = Field(default=None, gt=0)
+    arrive_p3: float | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _alert_after_ack(self) -> EscalationSettings:
+        for p in (1, 2, 3):
+            if self.alert(p) <= self.ack(p):
+                raise ValueError(f"alert_p{p} harus lebih lama dari ack_p{p} (keduanya dihitung sejak kartu dikirim)")
+        return self
+
+    def ack(self, priority: int) -> float:
+        return float(getattr(self, f"ack_p{priority}"))
+
+    def alert(self, priority: int) -> float:
+        return float(getattr(self, f"alert_p{priority}"))
+
+    def arrive(self, priority: int) -> float | None:
+        value: float | None = getattr(self, f"arrive_p{priority}")
+        return value
+
+
+class DigestSettings(_Section):
+    """Daily digest to the supervisors' chat at `time` (WIB) for the previous day; monthly report on the 1st."""
+
+    enabled: bool = True
+    time: str = "07:00"
+    monthly: bool = True
+    open_overdue_hours: float = Field(default=12, gt=0)
+
+    @field_validator("time")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        hour, _, minute = value.partition(":")
+        if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60 and len(minute) == 2):
+            raise ValueError("harus berbentuk JJ:MM (24 jam, WIB), mis. 07:00")
+        return value
+
+    @property
+    def hour_minute(self) -> tuple[int, int]:
+        hour, _, minute = self.time.partition(":")
+        return int(hour), int(minute)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="DISPATCH_", env_nested_delimiter="__", extra="forbid", nested_model_default_partial_update=True
@@ -105,6 +161,8 @@ class Settings(BaseSettings):
     mumble: MumbleSettings = MumbleSettings()
     routing: RoutingSettings = RoutingSettings()
     privacy: PrivacySettings = PrivacySettings()
+    escalation: EscalationSettings = EscalationSettings()
+    digest: DigestSettings = DigestSettings()
 
     @field_validator("timezone")
     @classmethod

@@ -91,6 +91,12 @@ class OutboxRepo:
             "UPDATE outbox SET state = 'failed', last_error = ? WHERE id = ?", (error[:500], row_id)
         )
 
+    async def fold(self, row_id: int, note: str) -> None:
+        """Replaced by a summary (a radio announcement that waited too long)."""
+        await self.db.execute(
+            "UPDATE outbox SET state = 'superseded', last_error = ? WHERE id = ?", (note[:500], row_id)
+        )
+
     async def supersede(self, kind: str, assignment_id: int, up_to_id: int, except_id: int) -> None:
         """Pending renders of the same card made before this delivery read the state are now redundant."""
         await self.db.execute(

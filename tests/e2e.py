@@ -21,7 +21,8 @@ DAMKAR, POLRES, BPBD, PLN, CALL_TAKERS_GROUP, SUPERVISORS_GROUP = -1003, -1004, 
 RESPONDER_DAMKAR, RESPONDER_POLRES = 501, 502
 
 
-def settings_toml(api: FakeBotApi, db: Path, *, call_takers_group: bool = False, extra: str = "") -> str:
+def settings_toml(api: FakeBotApi, db: Path, *, call_takers_group: bool = False, extra: str = "",
+                  mumble: str = "[mumble]\nenabled = false") -> str:  # fmt: skip
     groups = f"call_takers = {CALL_TAKERS_GROUP}\n" if call_takers_group else ""
     return f"""
 timezone = "Asia/Jakarta"
@@ -45,8 +46,7 @@ chat_id = {POLRES}
 mumble_channel = "Polres"
 [agencies.bpbd]
 chat_id = {BPBD}
-[mumble]
-enabled = false
+{mumble}
 {extra}
 """
 
@@ -120,11 +120,12 @@ class World:
 
 
 async def make_world(tmp_path: Path, *, call_takers_group: bool = False, extra: str = "",
-                     env: dict[str, str] | None = None) -> AsyncIterator[World]:  # fmt: skip
+                     env: dict[str, str] | None = None, mumble: str = "[mumble]\nenabled = false",
+                     ) -> AsyncIterator[World]:  # fmt: skip
     async with FakeBotApi(token=TOKEN) as api:
         db = tmp_path / "dispatch.sqlite3"
         settings = tmp_path / "settings.toml"
-        settings.write_text(settings_toml(api, db, call_takers_group=call_takers_group, extra=extra))
+        settings.write_text(settings_toml(api, db, call_takers_group=call_takers_group, extra=extra, mumble=mumble))
         bot = BotProcess(tmp_path, bot_env(settings, **(env or {})))
         world = World(api, bot, db)
         await bot.start()
