@@ -16,6 +16,8 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 from bot.app import DispatchApp
 from bot.delivery import TelegramDelivery
+from bot.digest import schedule_digests
+from bot.escalation import EscalationScanner
 from bot.intake import DurableIntake, FatalIntakeError
 from bot.settings import Settings, SettingsError
 from handlers import register_all
@@ -94,6 +96,7 @@ async def serve(settings: Settings) -> int:
     radio = await start_radio(app, settings)
     if radio is not None:
         workers += radio.workers
+    workers += start_escalation_and_digests(app, application)
     await application.start()
     log.info("112 Dispatch Bridge siap (bot @%s)", application.bot.username)
     try:
@@ -104,6 +107,20 @@ async def serve(settings: Settings) -> int:
         await application.stop()
         await application.shutdown()
         await store.close()
+
+
+def start_escalation_and_digests(app: DispatchApp, application: Application) -> list[Any]:  # type: ignore[type-arg]
+    """The deadline scanner as a worker (woken by app.wake()); digests as JobQueue jobs."""
+    workers: list[Any] = []
+    if app.settings.escalation.enabled:
+        scanner = EscalationScanner(app)
+        app.wake_hooks.append(scanner.wake)
+        workers.append(scanner.run())
+    if app.settings.digest.enabled:
+        if application.job_queue is None:
+            raise SettingsError("digest.enabled", "JobQueue tidak tersedia (perlu python-telegram-bot[job-queue])")
+        schedule_digests(application.job_queue, app)
+    return workers
 
 
 async def _run_until_stopped(workers: list[Any]) -> int:

@@ -20,7 +20,10 @@ DAYS_ID = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
 HEADINGS = {"hari": "Ringkasan Harian", "minggu": "Laporan Mingguan", "bulan": "Laporan Bulanan",
             "tahun": "Laporan Tahunan"}  # fmt: skip
 CALL_TYPES = (("incident", "Kejadian"), ("informasi", "Informasi"), ("prank", "Prank"), ("ghost", "Ghost"))
-USAGE = "Format: /laporan hari|minggu|bulan|tahun [periode], mis. /laporan hari 2024-03-05 atau /laporan bulan 2024-03"
+USAGE = (
+    "Format: /laporan hari|minggu|bulan|tahun [periode], "
+    "mis. /laporan hari 2024-03-05 atau /laporan bulan 2024-03"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,10 +56,13 @@ def week_window(any_day: date, tz: tzinfo) -> Window:
     monday = any_day - timedelta(days=any_day.weekday())
     sunday = monday + timedelta(days=6)
     year, week, _ = monday.isocalendar()
-    first = f"{monday.day}" if monday.month == sunday.month else _date_id(monday).rsplit(" ", 1)[0]
-    if monday.year != sunday.year:
-        first = _date_id(monday)
-    return Window("minggu", f"{year}-W{week:02d}", f"Minggu {first} – {_date_id(sunday)}", _midnight(monday, tz),
+    if monday.month == sunday.month:
+        span = f"{monday.day}–{_date_id(sunday)}"
+    elif monday.year == sunday.year:
+        span = f"{monday.day} {stats.MONTHS_ID[monday.month - 1]} – {_date_id(sunday)}"
+    else:
+        span = f"{_date_id(monday)} – {_date_id(sunday)}"
+    return Window("minggu", f"{year}-W{week:02d}", f"Minggu {span}", _midnight(monday, tz),
                   _midnight(sunday + timedelta(days=1), tz))  # fmt: skip
 
 
@@ -146,7 +152,9 @@ def agency_figures(rows: Sequence[AssignmentTimes]) -> list[AgencyFigures]:
     for agency, items in by_agency.items():
         acks = []
         for r in items:
-            first = next((t for t in (r.acknowledged_at, r.en_route_at, r.on_scene_at, r.cleared_at) if t), None)
+            first = next(
+                (t for t in (r.acknowledged_at, r.en_route_at, r.on_scene_at, r.cleared_at) if t), None
+            )
             if first is not None:
                 acks.append(first - r.notified_at)
         arrivals = [r.on_scene_at - r.notified_at for r in items if r.on_scene_at]
@@ -210,7 +218,11 @@ def render_lines(data: DigestData, routing: RoutingTable) -> list[str]:
     w = data.window
     total = sum(data.calls.values())
     pg = data.calls.get("prank", 0) + data.calls.get("ghost", 0)
-    lines = [f"📊 <b>{HEADINGS[w.kind]} 112 Kota Blitar</b>", f"{esc(w.title)} · {_span(w, data.generated_at)}", ""]
+    lines = [
+        f"📊 <b>{HEADINGS[w.kind]} 112 Kota Blitar</b>",
+        f"{esc(w.title)} · {_span(w, data.generated_at)}",
+        "",
+    ]
     lines.append(f"☎️ <b>Panggilan terjawab: {total}</b>")
     lines.append(" · ".join(f"{label} {data.calls.get(code, 0)}" for code, label in CALL_TYPES))
     lines.append(f"Prank + ghost: {pg} dari {total} ({str(stats.share(pg, total)).replace('.', ',')}%)")
@@ -223,7 +235,9 @@ def render_lines(data: DigestData, routing: RoutingTable) -> list[str]:
     for f in data.agencies:
         lines.append(f"• <b>{esc(routing.agency_short(f.agency))}</b>: dikirim {f.dispatched}, "
                      f"diterima {f.acknowledged}, ditolak {f.declined}")  # fmt: skip
-        lines.append(f"   terima {_pair(f.ack_median, f.ack_p90)} · tiba {_pair(f.arrive_median, f.arrive_p90)}")
+        lines.append(
+            f"   terima {_pair(f.ack_median, f.ack_p90)} · tiba {_pair(f.arrive_median, f.arrive_p90)}"
+        )
     if not data.agencies:
         lines.append("• Tidak ada penugasan.")
     overdue = sum(1 for item in data.open_items if item.overdue)
@@ -231,7 +245,8 @@ def render_lines(data: DigestData, routing: RoutingTable) -> list[str]:
                   f"<i>(per {data.generated_at:%d/%m %H:%M} WIB)</i>"]  # fmt: skip
     for item in data.open_items:
         mark = "⚠️ " if item.overdue else ""
-        line = f"• {mark}<b>#{item.number}</b> {esc(item.category)} · {esc(item.place)} · sejak {item.created_at:%d/%m %H:%M}"
+        line = f"• {mark}<b>#{item.number}</b> {esc(item.category)} · {esc(item.place)}"
+        line += f" · sejak {item.created_at:%d/%m %H:%M}"
         if item.waiting_for:
             line += f" · belum diterima: {esc(', '.join(routing.agency_short(a) for a in item.waiting_for))}"
         lines.append(line)

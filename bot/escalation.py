@@ -86,7 +86,9 @@ async def _fire(app: DispatchApp, incident_id: int, kind: StepKind, group: Seque
         taken: list[AssignmentRecord] = []
         for step in group:
             aid = step.waiting.assignment_id
-            took = await repo.take_arrival(aid) if kind == "arrive" else await repo.take_level(aid, _level(kind))
+            took = (
+                await repo.take_arrival(aid) if kind == "arrive" else await repo.take_level(aid, _level(kind))
+            )
             assignment = await tx.assignments.get(aid) if took else None
             if assignment is not None:
                 taken.append(assignment)
@@ -123,7 +125,8 @@ async def _repeat(tx: Tx, app: DispatchApp, incident: IncidentRecord, taken: lis
     await announce(tx, app, incident, [a.agency for a in taken], repeat=True)
     phoned = [a for a in taken if a.chat_id is None]
     if phoned:
-        text = f"☎️ {_heading(app, incident)}\nBelum ada konfirmasi dari {esc(_names(app, phoned))}; telepon lagi."
+        names = esc(_names(app, phoned))
+        text = f"☎️ {_heading(app, incident)}\nBelum ada konfirmasi dari {names}; telepon lagi."
         await reply(tx, app.call_taker_target(incident.call_taker_id), text, incident_id=incident.id,
                     priority=PRIORITY_NOTICE)  # fmt: skip
 
@@ -133,15 +136,17 @@ async def _alert(tx: Tx, app: DispatchApp, incident: IncidentRecord, taken: list
     lines = [f"🚨 {_heading(app, incident)}"]
     if kind == "alert":
         since = min(a.notified_at for a in taken)
+        when = app.local(since).strftime("%H:%M")
         lines.append(f"Belum ada konfirmasi dari <b>{esc(_names(app, taken))}</b> "
-                     f"sejak {app.local(since).strftime('%H:%M')} WIB ({duration_id(tx.now - since)}).")  # fmt: skip
+                     f"sejak {when} WIB ({duration_id(tx.now - since)}).")  # fmt: skip
         phoned = [a for a in taken if a.chat_id is None]
         if phoned:
             lines.append(f"☎️ {esc(_names(app, phoned))} tanpa grup Telegram: telepon lagi.")
     else:
         for a in taken:
             left = a.en_route_at or a.notified_at
-            lines.append(f"{esc(app.routing.agency_short(a.agency))} berangkat {app.local(left).strftime('%H:%M')} WIB"
+            name = esc(app.routing.agency_short(a.agency))
+            lines.append(f"{name} berangkat {app.local(left).strftime('%H:%M')} WIB"
                          f" dan belum tiba di lokasi ({duration_id(tx.now - left)}).")  # fmt: skip
     lines.append(f"👉 /lihat {incident.number}")
     text = "\n".join(lines)

@@ -8,7 +8,15 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -92,9 +100,10 @@ class PrivacySettings(_Section):
 
 
 class EscalationSettings(_Section):
-    """Seconds per priority (P1, P2, P3). ack_*: a card not acknowledged is re-posted (ULANG) and re-announced;
-    alert_*: still not acknowledged, supervisors and the call taker are alerted (both from notification).
-    arrive_*: en_route without on_scene that long alerts them too (unset = off)."""
+    """Seconds per priority (P1, P2, P3), all measured from the card being sent, except arrive_*.
+    ack_*: not acknowledged yet, the card is re-posted (ULANG) and re-announced on the radio;
+    alert_*: still not acknowledged, the supervisors and the call taker are alerted;
+    arrive_*: en_route without on_scene that long (from en_route) alerts them too; unset = off."""
 
     enabled: bool = True
     ack_p1: float = Field(default=60, gt=0)
@@ -111,7 +120,7 @@ class EscalationSettings(_Section):
     def _alert_after_ack(self) -> EscalationSettings:
         for p in (1, 2, 3):
             if self.alert(p) <= self.ack(p):
-                raise ValueError(f"alert_p{p} harus lebih lama dari ack_p{p} (keduanya dihitung sejak kartu dikirim)")
+                raise ValueError(f"alert_p{p} harus lebih lama dari ack_p{p} (keduanya sejak kartu dikirim)")
         return self
 
     def ack(self, priority: int) -> float:
@@ -126,7 +135,7 @@ class EscalationSettings(_Section):
 
 
 class DigestSettings(_Section):
-    """Daily digest to the supervisors' chat at `time` (WIB) for the previous day; monthly report on the 1st."""
+    """Daily digest to the supervisors' chat at `time` (WIB) for the day before; monthly report on the 1st."""
 
     enabled: bool = True
     time: str = "07:00"
@@ -137,7 +146,8 @@ class DigestSettings(_Section):
     @classmethod
     def _clock_time(cls, value: str) -> str:
         hour, _, minute = value.partition(":")
-        if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60 and len(minute) == 2):
+        valid = hour.isdigit() and minute.isdigit() and len(minute) == 2
+        if not (valid and int(hour) < 24 and int(minute) < 60):
             raise ValueError("harus berbentuk JJ:MM (24 jam, WIB), mis. 07:00")
         return value
 

@@ -40,17 +40,20 @@ class DigestRepo:
 
     async def assignments_notified(self, start: float, end: float) -> list[AssignmentTimes]:
         async with self.db.execute(
-            "SELECT agency, state, notified_at, acknowledged_at, en_route_at, on_scene_at, cleared_at, declined_at"
-            " FROM assignments WHERE notified_at >= ? AND notified_at < ? ORDER BY id",
+            "SELECT agency, state, notified_at, acknowledged_at, en_route_at, on_scene_at, cleared_at,"
+            " declined_at FROM assignments WHERE notified_at >= ? AND notified_at < ? ORDER BY id",
             (start, end),
         ) as c:
             return [AssignmentTimes(*r) for r in await c.fetchall()]
 
-    async def repeat_numbers(self, start: float, end: float, at_least: int = 2, limit: int = 20) -> list[tuple[str, int]]:
+    async def repeat_numbers(
+        self, start: float, end: float, at_least: int = 2, limit: int = 20
+    ) -> list[tuple[str, int]]:
         """Prank/ghost callers seen at least `at_least` times: (masked phone, count), most first."""
         async with self.db.execute(
             "SELECT MAX(phone_masked), COUNT(*) AS n FROM calls"
-            " WHERE at >= ? AND at < ? AND type IN ('prank', 'ghost') AND COALESCE(phone, phone_masked) IS NOT NULL"
+            " WHERE at >= ? AND at < ? AND type IN ('prank', 'ghost')"
+            " AND COALESCE(phone, phone_masked) IS NOT NULL"
             " GROUP BY COALESCE(phone, phone_masked) HAVING n >= ? ORDER BY n DESC, 1 LIMIT ?",
             (start, end, at_least, limit),
         ) as c:

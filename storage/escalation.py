@@ -27,7 +27,8 @@ SELECT a.id, a.incident_id, a.agency, a.state, i.priority, a.notified_at, a.en_r
        a.escalation_level, a.arrival_escalated
 FROM assignments a JOIN incidents i ON i.id = a.incident_id
 WHERE i.state = 'open'
-  AND ((a.state = 'notified' AND a.escalation_level < ?) OR (a.state = 'en_route' AND a.arrival_escalated = 0))
+  AND ((a.state = 'notified' AND a.escalation_level < ?)
+       OR (a.state = 'en_route' AND a.arrival_escalated = 0))
 ORDER BY a.incident_id, a.id
 """
 
@@ -61,6 +62,8 @@ class EscalationRepo:
         return cur.rowcount == 1
 
     async def level_of(self, assignment_id: int) -> int:
-        async with self.db.execute("SELECT escalation_level FROM assignments WHERE id = ?", (assignment_id,)) as c:
+        async with self.db.execute(
+            "SELECT escalation_level FROM assignments WHERE id = ?", (assignment_id,)
+        ) as c:
             row = await c.fetchone()
         return int(row[0]) if row else 0

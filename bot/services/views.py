@@ -76,5 +76,11 @@ def _describe(app: DispatchApp, kind: str, data: dict[str, object]) -> str:
     if kind == "cancelled":
         return f"dibatalkan: {data.get('reason')}"
     if kind == "escalated":
-        return f"eskalasi {data.get('level')}: {agency}"
+        stages = {
+            "repeat": "belum menerima, kartu diulang",
+            "alert": "belum menerima, supervisor diberi tahu",
+            "arrive": "belum tiba, supervisor diberi tahu",
+        }
+        stage = stages.get(str(data.get("stage")), "eskalasi")
+        return f"{agency}: {stage} (eskalasi {data.get('level')})"
     return kind
