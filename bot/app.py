@@ -8,6 +8,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.settings import Settings
+from bot.throttle import Throttle
 from routing.table import RoutingTable
 from storage.uow import Store
 
@@ -24,6 +25,8 @@ class DispatchApp:
     wake_radio: Callable[[], None] = lambda: None
     radio_enabled: bool = False
     radio_connected: bool = False
+    # A stranger is told once a minute that they are not registered; every attempt is still audited.
+    stranger_replies: Throttle = field(default_factory=lambda: Throttle(limit=1, window=60.0))
     extras: dict[str, object] = field(default_factory=dict)
     # Workers that re-read the database when something changed (the escalation scanner).
     wake_hooks: list[Callable[[], None]] = field(default_factory=list)

@@ -86,7 +86,7 @@ async def serve(settings: Settings) -> int:
     async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("handler failed", exc_info=context.error)
         if isinstance(update, Update):
-            intake.failed_now.add(update.update_id)
+            intake.failed_now[update.update_id] = context.error
 
     application.add_error_handler(on_error)
     await _initialise(application)

@@ -6,6 +6,7 @@ import asyncio
 import base64
 import logging
 import random
+import sqlite3
 
 from bot.app import DispatchApp
 from bot.pacing import Pacer
@@ -36,7 +37,11 @@ class TelegramDelivery:
     async def run(self) -> None:
         while True:
             self._wake.clear()
-            delay = await self._dispatch_due()
+            try:
+                delay = await self._dispatch_due()
+            except sqlite3.OperationalError as exc:  # a busy database is waited out
+                log.warning("outbox read failed: %s", exc)
+                delay = 0.5
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=delay)
             except TimeoutError:
@@ -78,8 +83,12 @@ class TelegramDelivery:
         self._wake.set()
 
     async def _deliver(self, row: OutboxRecord) -> None:
-        async with self.app.store.transaction(self.app.clock()) as tx:
-            await tx.outbox.begin_attempt(row.id)
+        try:
+            async with self.app.store.transaction(self.app.clock()) as tx:
+                await tx.outbox.begin_attempt(row.id)
+        except sqlite3.OperationalError as exc:
+            log.warning("outbox row %s not started: %s", row.id, exc)
+            return
         try:
             await self._send(row)
         except DeliveryError as exc:

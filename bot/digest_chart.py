@@ -10,6 +10,7 @@ import io
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from bot.charts import _COLOURS, _empty
 from bot.digest_text import CALL_TYPES, DigestData
@@ -30,6 +31,7 @@ def digest_png(data: DigestData, routing: RoutingTable) -> bytes:
     bars = calls_ax.bar(labels, values, color=colours)
     calls_ax.bar_label(bars, fontsize=8, padding=1)
     calls_ax.set_ylabel("Jumlah panggilan")
+    calls_ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     cat_ax.set_title("Kejadian per kategori")
     if not categories:
         _empty(cat_ax)
@@ -39,6 +41,7 @@ def digest_png(data: DigestData, routing: RoutingTable) -> bytes:
         cat_ax.bar_label(hbars, fontsize=8, padding=2)
         cat_ax.set_yticks(ys, [name for name, _ in categories], fontsize=8)
         cat_ax.invert_yaxis()
+        cat_ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     fig.tight_layout()
     FigureCanvasAgg(fig)
     out = io.BytesIO()

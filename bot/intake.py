@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from typing import Any
 
 from telegram import Update
@@ -13,9 +14,11 @@ from telegram.ext import Application
 
 from bot.app import DispatchApp
 from bot.services.common import esc, reply
+from bot.throttle import Throttle, sender_of
 
 log = logging.getLogger(__name__)
 MAX_HANDLER_ATTEMPTS = 3
+FLOOD = "Terlalu banyak pesan dalam waktu singkat; sebagian diabaikan. Tunggu sebentar lalu ulangi."
 
 
 class FatalIntakeError(Exception):
@@ -23,27 +26,27 @@ class FatalIntakeError(Exception):
 
 
 class DurableIntake:
-    def __init__(self, app: DispatchApp, application: Application, poll_timeout: int) -> None:  # type: ignore[type-arg]
+    def __init__(self, app: DispatchApp, application: Application, poll_timeout: int,  # type: ignore[type-arg]
+                 throttle: Throttle | None = None) -> None:  # fmt: skip
         self.app = app
         self.application = application
         self.poll_timeout = poll_timeout
+        self.throttle = throttle or Throttle()
         self._stored = asyncio.Event()
-        self._failures: dict[int, int] = {}
-        self.failed_now: set[int] = set()
-        self.polling = asyncio.Event()
+        self._attempts: dict[int, int] = {}
+        self.failed_now: dict[int, BaseException | None] = {}
 
     async def poll(self) -> None:
-        bot = self.application.bot
-        async with self.app.store.reading(self.app.clock()) as tx:
-            offset = await tx.inbox.next_offset()
+        offset = await self._with_retry(self._next_offset)
         backoff = 0.5
         while True:
             try:
-                self.polling.set()
-                updates = await bot.get_updates(offset=offset, timeout=self.poll_timeout, allowed_updates=Update.ALL_TYPES)
+                updates = await self.application.bot.get_updates(
+                    offset=offset, timeout=self.poll_timeout, allowed_updates=Update.ALL_TYPES
+                )
                 backoff = 0.5
             except InvalidToken as exc:
-                raise FatalIntakeError(f"token Telegram ditolak: {exc}") from exc
+                raise FatalIntakeError(f"telegram.token: token ditolak oleh Bot API ({exc})") from exc
             except RetryAfter as exc:
                 await asyncio.sleep(_seconds(exc.retry_after))
                 continue
@@ -54,44 +57,82 @@ class DurableIntake:
                 continue
             if not updates:
                 continue
-            async with self.app.store.transaction(self.app.clock()) as tx:
-                await tx.inbox.store((u.update_id, u.to_dict()) for u in updates)
+            # Stored before the next getUpdates (with the new offset) confirms them to Telegram.
+            await self._with_retry(lambda: self._store(updates))
             offset = updates[-1].update_id + 1
             self._stored.set()
+
+    async def _next_offset(self) -> int | None:
+        async with self.app.store.reading(self.app.clock()) as tx:
+            return await tx.inbox.next_offset()
+
+    async def _store(self, updates: tuple[Update, ...]) -> None:
+        async with self.app.store.transaction(self.app.clock()) as tx:
+            await tx.inbox.store((u.update_id, u.to_dict()) for u in updates)
 
     async def process(self) -> None:
         while True:
             self._stored.clear()
-            async with self.app.store.reading(self.app.clock()) as tx:
-                pending = await tx.inbox.unhandled()
+            pending = await self._with_retry(self._unhandled)
             for update_id, payload in pending:
-                await self._handle(update_id, payload)
+                await self._with_retry(lambda uid=update_id, p=payload: self._handle(uid, p))  # type: ignore[misc]
             if not pending:
                 await self._stored.wait()
 
+    async def _unhandled(self) -> list[tuple[int, dict[str, Any]]]:
+        async with self.app.store.reading(self.app.clock()) as tx:
+            return await tx.inbox.unhandled()
+
     async def _handle(self, update_id: int, payload: dict[str, Any]) -> None:
+        user_id, chat_id = sender_of(payload)
+        if user_id is not None and not self.throttle.allow(user_id):
+            await self._drop_flood(update_id, user_id, chat_id)
+            return
         update = Update.de_json(payload, self.application.bot)
-        self.failed_now.discard(update_id)
+        self.failed_now.pop(update_id, None)
         await self.application.process_update(update)
         if update_id in self.failed_now:
-            attempts = self._failures.get(update_id, 0) + 1
-            self._failures[update_id] = attempts
+            error = self.failed_now.pop(update_id)
+            if isinstance(error, sqlite3.OperationalError):
+                raise error  # the database was busy: retry the same update, it must not be lost
+            attempts = self._attempts.get(update_id, 0) + 1
+            self._attempts[update_id] = attempts
             if attempts < MAX_HANDLER_ATTEMPTS:
                 await asyncio.sleep(0.2 * attempts)
                 return
             await self._give_up(update)
         async with self.app.store.transaction(self.app.clock()) as tx:
             await tx.inbox.mark_handled(update_id)
-        self._failures.pop(update_id, None)
+        self._attempts.pop(update_id, None)
+
+    async def _drop_flood(self, update_id: int, user_id: int, chat_id: int | None) -> None:
+        async with self.app.store.transaction(self.app.clock(), update_id) as tx:
+            if self.throttle.should_warn(user_id):
+                await tx.events.add("refused", "telegram", actor_id=user_id, reason="flood")
+                if chat_id is not None:
+                    await reply(tx, chat_id, esc(FLOOD))
+        self.app.wake_telegram()
 
     async def _give_up(self, update: Update) -> None:
         chat = update.effective_chat
+        user = update.effective_user
         async with self.app.store.transaction(self.app.clock()) as tx:
-            await tx.events.add("update_failed", "telegram", actor_id=update.effective_user.id if update.effective_user
-                                else None, update_id=update.update_id)  # fmt: skip
+            await tx.events.add("update_failed", "telegram", actor_id=user.id if user else None,
+                                update_id=update.update_id)  # fmt: skip
             if chat is not None:
                 await reply(tx, chat.id, esc("Maaf, perintah ini gagal diproses karena kesalahan sistem. Silakan ulangi."))
         self.app.wake()
+
+    async def _with_retry(self, action: Any) -> Any:
+        """Storage trouble (a locked or busy database) is waited out, never turned into a lost update."""
+        delay = 0.1
+        while True:
+            try:
+                return await action()
+            except sqlite3.OperationalError as exc:
+                log.warning("database busy (%s); retrying in %.1fs", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
 
 
 def _seconds(value: Any) -> float:

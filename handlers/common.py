@@ -90,9 +90,10 @@ def _forwarded(update: Update) -> bool:
 
 async def _answer_refusal(update: Update, app: DispatchApp, actor: Actor, refusal: Refused, text: str) -> None:
     query = update.callback_query
+    quiet = refusal.reason == "stranger" and not app.stranger_replies.allow(actor.id)
     try:
         await refuse(app, actor, refusal, update_id=update.update_id, command=text,
-                     reply_to=None if query else actor.chat_id)  # fmt: skip
+                     reply_to=None if query or quiet else actor.chat_id)  # fmt: skip
     except AlreadyHandled:
         return
     if query is not None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
+import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 
@@ -38,7 +39,11 @@ class RadioDelivery:
             self._wake.clear()
             delay = 30.0
             if self.link.connected:
-                delay = await self._pass()
+                try:
+                    delay = await self._pass()
+                except sqlite3.OperationalError as exc:  # a busy database is waited out
+                    log.warning("radio outbox read failed: %s", exc)
+                    delay = 0.5
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=delay)
             except TimeoutError:

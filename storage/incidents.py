@@ -76,6 +76,13 @@ class IncidentRepo:
         )
 
 
+    async def forget_phones(self, before: float) -> int:
+        cur = await self.db.execute(
+            "UPDATE incidents SET phone = NULL WHERE phone IS NOT NULL AND created_at < ?", (before,)
+        )
+        return max(cur.rowcount, 0)
+
+
 class AssignmentRepo:
     def __init__(self, db: aiosqlite.Connection) -> None:
         self.db = db

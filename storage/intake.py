@@ -101,3 +101,7 @@ class CallRepo:
         ) as c:
             row = await c.fetchone()
         return int(row[0]) if row else 0
+
+    async def forget_phones(self, before: float) -> int:
+        cur = await self.db.execute("UPDATE calls SET phone = NULL WHERE phone IS NOT NULL AND at < ?", (before,))
+        return max(cur.rowcount, 0)

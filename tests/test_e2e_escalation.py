@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e import CALL_TAKER, DAMKAR, POLRES, SUPERVISORS_GROUP, World, make_world
+from tests.e2e import CALL_TAKER, DAMKAR, POLRES, SUPERVISOR, SUPERVISORS_GROUP, World, make_world
 from tests.test_e2e_dispatch import ONE_LINE, button, db_rows
 
 # P1 (kebakaran): the card is repeated after 1 s, the supervisors are alerted after 6 s.
@@ -58,3 +58,16 @@ async def test_unanswered_card_repeats_then_alerts_once_across_kill_and_restart(
     api.tap(world.damkar_member, world.damkar, repeat.message_id, button(repeat, "Terima"))
     await api.wait_edit(DAMKAR, repeat.message_id, "Diterima")
     await api.wait_message(CALL_TAKER, "Damkar menerima #1")
+
+
+async def test_laporan_hari_answers_a_supervisor_with_text_and_chart(world: World) -> None:
+    api = world.api
+    api.send_text(world.call_taker, world.call_taker, "/prank 081299998888")
+    await api.wait_message(CALL_TAKER, "prank")
+    api.send_text(world.supervisor, world.supervisor, "/laporan hari")
+    text = await api.wait_message(SUPERVISOR, "Ringkasan Harian", timeout=15)
+    assert "Prank 1" in text.text and "WIB" in text.text
+    chart = await api.wait_message(SUPERVISOR, "Panggilan dan kejadian", timeout=15)
+    assert chart.photo is not None and chart.photo.startswith(b"\x89PNG")
+    api.send_text(world.supervisor, world.supervisor, "/laporan kemarin")
+    await api.wait_message(SUPERVISOR, "Format: /laporan")

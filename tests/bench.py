@@ -1,0 +1,82 @@
+"""`make bench`: dispatch latency against a bare PTB relay, a surge of incidents, the annual report.
+
+    python -m tests.bench                  # default run (about 7 minutes on 2 cores)
+    BENCH_FULL=1 python -m tests.bench     # the surge as specified: 100 incidents in 5 minutes
+    BENCH_ONLY=dispatch,report python -m tests.bench
+
+Everything runs on loopback against the fake Bot API in tests/botapi; the tables are printed and
+also written to var/bench-results.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from tests import bench_dispatch, bench_report, bench_surge
+from tests.bench_common import machine
+from tests.e2e import ROOT
+
+RESULTS = ROOT / "var" / "bench-results.md"
+
+
+def _command() -> str:
+    env = " ".join(f"{k}={os.environ[k]}" for k in sorted(os.environ) if k.startswith("BENCH_"))
+    return f"{env + ' ' if env else ''}python -m tests.bench  (make bench)"
+
+
+def _section(title: str, body: str, header: str) -> str:
+    return f"## {title}\n\n{header}\n\n```\n{body}\n```\n"
+
+
+def main() -> int:
+    only = {s.strip() for s in os.environ.get("BENCH_ONLY", "").split(",") if s.strip()}
+    full = os.environ.get("BENCH_FULL") == "1"
+    header = f"command: `{_command()}`  \nmachine: {machine()}  \nrun at: {datetime.now().isoformat(timespec='seconds')}"
+    sections: list[tuple[str, Callable[[Path], Any], Callable[[Any], str]]] = [
+        ("1. Dispatch latency: /baru to every agency card",
+         lambda d: asyncio.run(bench_dispatch.run(d, count=int(os.environ.get("BENCH_DISPATCHES", "200")))),
+         bench_dispatch.render),
+        ("2. Surge: incidents from 8 call takers, every card tapped 4 times",
+         lambda d: asyncio.run(bench_surge.run(d, full=full)), bench_surge.render),
+        ("3. Annual report over 1,000,000 calls",
+         lambda d: bench_report.run(d, rows=int(os.environ.get("BENCH_REPORT_ROWS", "1000000"))),
+         bench_report.render),
+    ]  # fmt: skip
+    keys = ["dispatch", "surge", "report"]
+    out = [f"# 112 Dispatch Bridge benchmarks\n\n{header}\n"]
+    print(header.replace("  \n", "\n"), flush=True)
+    total = time.monotonic()
+    failed = False
+    for key, (title, runner, render) in zip(keys, sections, strict=True):
+        if only and key not in only:
+            continue
+        print(f"\n== {title} ...", flush=True)
+        began = time.monotonic()
+        with tempfile.TemporaryDirectory(prefix=f"bench-{key}-") as tmp:
+            try:
+                body = render(runner(Path(tmp)))
+            except Exception as exc:  # one broken section must not hide the others' figures
+                failed = True
+                body = f"FAILED: {type(exc).__name__}: {exc}"
+        body += f"\n(section took {time.monotonic() - began:.0f} s)"
+        print(body, flush=True)
+        out.append(_section(title, body, header))
+    summary = f"total bench time: {time.monotonic() - total:.0f} s"
+    print(f"\n{summary}")
+    out.append(summary + "\n")
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text("\n".join(out), encoding="utf-8")
+    print(f"written to {RESULTS.relative_to(ROOT)}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

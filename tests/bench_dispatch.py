@@ -1,0 +1,261 @@
+"""Bench 1: one-line /baru to every agency card, ours against a bare PTB relay (the floor).
+
+Both bots run as subprocesses against their own fake Bot API with the same added latency. Each
+dispatch is sent only when the previous one (ours, then the floor's) has reached all three groups,
+so the two never overlap in time.
+
+Our bot paces every group to 1 message/s and 20/min. To measure the dispatch path and not the
+pacer, dispatches rotate over several identical bot processes (each its own fake server, database
+and groups): a dispatch goes to a process whose groups had no message in the last 1.1 s and fewer
+than 19 in the last 60.5 s, so our pacer never holds a measured card (checked afterwards from the
+fake's accept log). The paced regime is measured by the surge bench.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tests.bench_common import (
+    LATENCY,
+    Accept,
+    TimedBotApi,
+    max_in_window,
+    ms,
+    percentile,
+    start_bot,
+    start_relay,
+    stop_process,
+    table,
+    wait_polls,
+)
+from tests.botapi.model import JSON
+from tests.e2e import (
+    ADMIN,
+    BPBD,
+    CALL_TAKER,
+    DAMKAR,
+    POLRES,
+    SUPERVISOR,
+    SUPERVISORS_GROUP,
+    BotProcess,
+)
+
+GROUPS = [DAMKAR, POLRES, BPBD]
+LINE = "/baru kebakaran | Sentul | Jl. Kenari 17 | 081234567890 | Rumah terbakar, 2 orang terjebak (uji B{:03d})"
+MARK = re.compile(r"\(uji B(\d+)\)")
+WARMUP = 2  # per process, not counted: first HTTP connections, first queries
+
+
+def settings(api: TimedBotApi, db: Path) -> str:
+    return f"""
+timezone = "Asia/Jakarta"
+[telegram]
+base_url = "{api.base_url}"
+base_file_url = "{api.base_file_url}"
+poll_timeout = 10
+[storage]
+path = "{db}"
+[access]
+call_takers = [{CALL_TAKER}]
+supervisors = [{SUPERVISOR}]
+admins = [{ADMIN}]
+[chats]
+supervisors = {SUPERVISORS_GROUP}
+[agencies.damkar]
+chat_id = {DAMKAR}
+[agencies.polres]
+chat_id = {POLRES}
+[agencies.bpbd]
+chat_id = {BPBD}
+[mumble]
+enabled = false
+[escalation]
+enabled = false
+[digest]
+enabled = false
+"""
+
+
+class Tracked(TimedBotApi):
+    """Knows when each marked dispatch reached each group, and when getUpdates handed it out."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cards: dict[int, dict[int, int]] = {}  # mark -> {chat_id: message_id}
+        self.done: dict[int, asyncio.Event] = {}
+        self.handed_out: dict[int, float] = {}  # update_id -> when getUpdates returned it
+        self.observers.append(self._see)
+        self.user(CALL_TAKER, "Ani")
+        for chat_id, title in ((DAMKAR, "Damkar"), (POLRES, "Polres"), (BPBD, "BPBD"),
+                               (SUPERVISORS_GROUP, "Supervisor")):  # fmt: skip
+            self.group(chat_id, title)
+
+    def _see(self, accept: Accept, result: Any) -> None:
+        if accept.method != "sendmessage" or accept.chat_id not in GROUPS:
+            return
+        found = MARK.search(str(result.get("text") or ""))
+        if found is None:
+            return
+        mark = int(found[1])
+        self.cards.setdefault(mark, {})[accept.chat_id] = int(result["message_id"])
+        if len(self.cards[mark]) == len(GROUPS):
+            self.done.setdefault(mark, asyncio.Event()).set()
+
+    async def _get_updates(self, params: JSON) -> list[JSON]:
+        result = await super()._get_updates(params)
+        now = time.monotonic()
+        for update in result:
+            self.handed_out.setdefault(int(update["update_id"]), now)
+        return result
+
+
+@dataclass
+class Sample:
+    latency: float
+    to_bot: float  # enqueue -> getUpdates answered
+    in_bot: float  # getUpdates answered -> first card request reached the server
+    fan_out: float  # first card request -> last card accepted (latency of one request included)
+
+
+@dataclass
+class Side:
+    name: str
+    apis: list[Tracked]
+    samples: list[Sample] = field(default_factory=list)
+    held: int = 0  # measured cards our pacer could have held (should stay 0)
+
+
+async def one(api: Tracked, mark: int, timeout: float = 15.0) -> Sample:  # noqa: ASYNC109
+    event = api.done.setdefault(mark, asyncio.Event())
+    user = api.state.users[CALL_TAKER]
+    started = time.monotonic()
+    update_id = api.send_text(user, user, LINE.format(mark))
+    await asyncio.wait_for(event.wait(), timeout)
+    accepted = [api.message(chat, mid).accepted_at for chat, mid in api.cards[mark].items()]  # type: ignore[union-attr]
+    handed = api.handed_out.get(update_id, started)
+    first_request = min(accepted) - LATENCY
+    return Sample(max(accepted) - started, handed - started, first_request - handed, max(accepted) - first_request)
+
+
+def has_room(api: Tracked, now: float) -> bool:
+    for chat in GROUPS:
+        times = [a.at for a in api.accepts if a.chat_id == chat and a.at > now - 60.5]
+        if len(times) >= 19 or (times and now - times[-1] < 1.1):
+            return False
+    return True
+
+
+def pacer_could_hold(api: Tracked, marks: set[int]) -> int:
+    """Cards of measured dispatches sent < 1 s after the previous message to the group or as the
+    20th+ message in 60 s: the only cases in which our pacer would have delayed them."""
+    held = 0
+    by_chat: dict[int, list[float]] = {}
+    for a in api.accepts:
+        by_chat.setdefault(a.chat_id, []).append(a.at)
+    for mark in marks:
+        for chat, mid in api.cards.get(mark, {}).items():
+            t = api.message(chat, mid).accepted_at  # type: ignore[union-attr]
+            before = [x for x in by_chat[chat] if x < t]
+            if (before and t - before[-1] < 0.95) or len([x for x in before if x > t - 60]) >= 20:
+                held += 1
+    return held
+
+
+async def run(workdir: Path, count: int = 200, processes: int = 5) -> dict[str, Any]:
+    ours = Side("ours (python run.py)", [Tracked() for _ in range(processes)])
+    floor = Side("floor (bare PTB relay)", [Tracked()])
+    bots: list[BotProcess] = []
+    relay = None
+    try:
+        for api in [*ours.apis, *floor.apis]:
+            await api.start()
+        for i, api in enumerate(ours.apis):
+            bots.append(await start_bot(workdir / f"ours-{i}", settings(api, workdir / f"ours-{i}" / "db.sqlite3")))
+        relay = await start_relay(floor.apis[0], workdir, GROUPS)
+        for api in [*ours.apis, *floor.apis]:
+            await wait_polls(api, 0)
+            api.latency = LATENCY
+        mark = 0
+        for api in [*ours.apis, *floor.apis]:
+            for _ in range(WARMUP):
+                mark += 1
+                await one(api, mark)
+                await asyncio.sleep(1.1)
+        measured: dict[int, set[int]] = {id(a): set() for a in ours.apis}
+        current = 0
+        started = time.monotonic()
+        for _ in range(count):
+            # Ours: a process with room in the pacer (stay on the same one while it has room).
+            deadline = time.monotonic() + 60
+            while True:
+                now = time.monotonic()
+                order = [ours.apis[(current + k) % processes] for k in range(processes)]
+                chosen = next((a for a in order if has_room(a, now)), None)
+                if chosen is not None or now > deadline:
+                    break
+                await asyncio.sleep(0.05)
+            if chosen is None:
+                raise TimeoutError("no bot process with room in the pacer within 60 s")
+            current = ours.apis.index(chosen)
+            mark += 1
+            measured[id(chosen)].add(mark)
+            ours.samples.append(await one(chosen, mark))
+            await asyncio.sleep(0.05)  # let our bot finish its bookkeeping (sent rows, reply)
+            mark += 1
+            floor.samples.append(await one(floor.apis[0], mark))
+            await asyncio.sleep(0.05)
+        elapsed = time.monotonic() - started
+        ours.held = sum(pacer_could_hold(a, measured[id(a)]) for a in ours.apis)
+        group_max = max(max_in_window([x.at for x in a.accepts if x.chat_id == c], 60) for a in ours.apis
+                        for c in GROUPS)  # fmt: skip
+    finally:
+        for bot in bots:
+            await bot.stop()
+        if relay is not None:
+            await stop_process(relay)
+        for api in [*ours.apis, *floor.apis]:
+            await api.stop()
+    return {"ours": ours, "floor": floor, "elapsed": elapsed, "count": count, "processes": processes,
+            "group_max": group_max}  # fmt: skip
+
+
+def render(result: dict[str, Any]) -> str:
+    ours: Side = result["ours"]
+    floor: Side = result["floor"]
+    rows = []
+    for side in (ours, floor):
+        lat = [s.latency for s in side.samples]
+        rows.append([side.name, str(len(lat)), ms(percentile(lat, 50)), ms(percentile(lat, 95)),
+                     ms(percentile(lat, 99)), ms(max(lat))])  # fmt: skip
+    ratio = [percentile([s.latency for s in ours.samples], p) / percentile([s.latency for s in floor.samples], p)
+             for p in (50, 95, 99)]  # fmt: skip
+    rows.append(["ratio ours/floor", "", f"{ratio[0]:.2f}x", f"{ratio[1]:.2f}x", f"{ratio[2]:.2f}x", ""])
+    main = table(["bot", "n", "p50", "p95", "p99", "max"], rows)
+    parts = []
+    for side in (ours, floor):
+        parts.append([
+            side.name,
+            ms(percentile([s.to_bot for s in side.samples], 50)),
+            ms(percentile([s.in_bot for s in side.samples], 50)) + " / " + ms(percentile([s.in_bot for s in side.samples], 95)),
+            ms(percentile([s.fan_out for s in side.samples], 50)) + " / " + ms(percentile([s.fan_out for s in side.samples], 95)),
+        ])  # fmt: skip
+    breakdown = table(
+        ["where the time goes (fake server's view)", "update -> getUpdates answer p50",
+         "answer -> 1st card request p50/p95", "1st card request -> last card accepted p50/p95"],
+        parts,
+    )  # fmt: skip
+    goal = "MET" if ratio[1] <= 1.3 else "NOT MET"
+    notes = [
+        f"goal: ours p95 within 1.3x of the floor's p95: {goal} ({ratio[1]:.2f}x)",
+        f"{result['count']} dispatches each side, {LATENCY * 1000:.0f} ms added to every Bot API request, "
+        f"{WARMUP} warm-up dispatches per process not counted; run took {result['elapsed']:.0f} s",
+        f"ours rotated over {result['processes']} identical bot processes so the pacer never held a measured "
+        f"card: cards it could have held = {ours.held}; max messages in any 60 s per group = {result['group_max']}",
+        "floor: tests/bench_relay.py, PTB Application.run_polling + MessageHandler, 3 sends via asyncio.gather",
+    ]
+    return main + "\n\n" + breakdown + "\n\n" + "\n".join(notes)

@@ -1,0 +1,132 @@
+"""Hostile input, end to end: every row is refused or escaped, audited, and changes nothing else."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from tests.e2e import CALL_TAKER, DAMKAR, POLRES, STRANGER, TOKEN, World
+
+ONE_LINE = "/baru kebakaran | Sentul | Jl. Kenari 17 | 081234567890 | Rumah terbakar"
+
+
+def db_rows(world: World, sql: str, *args: object) -> list[tuple[object, ...]]:
+    with sqlite3.connect(world.db) as db:
+        return db.execute(sql, args).fetchall()
+
+
+def refusals(world: World) -> list[str]:
+    return [str(r[0]) for r in db_rows(world, "SELECT json_extract(data, '$.reason') FROM events WHERE kind='refused'")]
+
+
+def snapshot(world: World) -> tuple[object, ...]:
+    return (
+        db_rows(world, "SELECT id, state, disposition FROM incidents ORDER BY id"),
+        db_rows(world, "SELECT id, state FROM assignments ORDER BY id"),
+        db_rows(world, "SELECT COUNT(*) FROM calls"),
+    )
+
+
+REFUSED_ROWS = [
+    # (who, text, forwarded, expected reply, audited reason)
+    ("stranger", ONE_LINE, False, "tidak terdaftar", "stranger"),
+    ("impostor", ONE_LINE, False, "tidak terdaftar", "stranger"),
+    ("stranger", "/tutup 1 tertangani", False, "tidak terdaftar", "stranger"),
+    ("stranger", "/prank 08123456789", False, "tidak terdaftar", "stranger"),
+    ("call_taker", ONE_LINE, True, "Pesan terusan", "forwarded"),
+    ("call_taker", "/baru " + "x" * 5000, False, "terlalu panjang", "too_long"),
+    ("call_taker", "/baru kebakaran | Sentul | Jl. A | 0812345678 | " + "y" * 4090, False, "terlalu panjang", "too_long"),
+    ("call_taker", "/baru '; DROP TABLE incidents; -- | Sentul | a | - | b", False, "Kategori tidak dikenal", "category"),
+    ("call_taker", "/baru kebakaran | Sentul' OR '1'='1 | a | - | b", False, "Kelurahan tidak dikenal", "location"),
+    ("call_taker", "/tutup 1; DELETE FROM events tertangani", False, "Nomor kejadian tidak valid", "format"),
+    ("call_taker", "/tambah 1 polres<script>", False, "Kode instansi tidak dikenal", "agency"),
+    ("call_taker", "/baru kebakaran | Sentul | \u202e\u200f | - | b", False, "Alamat tidak boleh kosong", "field"),
+    ("call_taker", "/info ", False, "Ringkasan tidak boleh kosong", "field"),
+    ("supervisor", ONE_LINE, False, "tidak terdaftar", "stranger"),
+]
+
+
+@pytest.mark.parametrize("row", REFUSED_ROWS, ids=[f"{r[4]}-{i}" for i, r in enumerate(REFUSED_ROWS)])
+async def test_refused_audited_and_state_unchanged(world: World, row: tuple[str, str, bool, str, str]) -> None:
+    who, text, forwarded, expected, reason = row
+    api = world.api
+    api.send_text(world.call_taker, world.call_taker, ONE_LINE)
+    await api.wait_message(DAMKAR, "#1")
+    await api.wait_message(CALL_TAKER, "#1 ")
+    before = snapshot(world)
+    users = {"stranger": world.stranger, "call_taker": world.call_taker, "supervisor": world.supervisor,
+             "impostor": api.user(777, "Ani", "ani")}  # fmt: skip
+    user = users[who]
+    api.send_text(user, user, text, forward_from=world.stranger if forwarded else None)
+    answer = await api.wait_message(user.id, expected)
+    assert answer is not None
+    assert refusals(world) == [reason]
+    assert snapshot(world) == before
+    assert len(api.messages_in(DAMKAR)) == 1 and len(api.messages_in(POLRES)) == 1
+
+
+async def test_markup_and_control_characters_in_every_free_text_field(world: World) -> None:
+    api = world.api
+    hostile = "<b>x</b> </i> & *bold* _it_ `code` [a](http://x) <3"
+    api.send_text(world.call_taker, world.call_taker,
+                  f"/baru kebakaran | Sentul | Jl.\u202e {hostile}\u0007 | - | {hostile} '; DROP TABLE calls; --")  # fmt: skip
+    card = await api.wait_message(DAMKAR, "#1")
+    assert f"🏠 Jl. {hostile}\n" in card.text  # bidi and bell characters removed, markup shown literally
+    assert f"📝 {hostile} '; DROP TABLE calls; --" in card.text
+    tolak = next(b["callback_data"] for b in card.buttons if b["text"] == "Tolak")
+    api.tap(world.damkar_member, world.damkar, card.message_id, tolak)
+    await api.wait_message(DAMKAR, "alasan")
+    api.send_text(world.damkar_member, world.damkar, f"alasan {hostile}")
+    edited = await api.wait_edit(DAMKAR, card.message_id, "Ditolak")
+    assert f"alasan {hostile}" in edited.text
+    api.send_text(world.call_taker, world.call_taker, f"/info {hostile}")
+    await api.wait_message(CALL_TAKER, "informasi")
+    api.send_text(world.call_taker, world.call_taker, f"/batal 1 {hostile}")
+    await api.wait_message(CALL_TAKER, f"dibatalkan: {hostile}")
+    assert db_rows(world, "SELECT COUNT(*) FROM calls") == [(2,)]
+    failed = db_rows(world, "SELECT COUNT(*) FROM outbox WHERE state = 'failed'")
+    assert failed == [(0,)]  # Telegram accepted every message: nothing broke its HTML parser
+
+
+async def test_taps_from_strangers_other_chats_and_forged_data(world: World) -> None:
+    api = world.api
+    api.send_text(world.call_taker, world.call_taker, ONE_LINE)
+    card = await api.wait_message(DAMKAR, "#1")
+    polres_card = await api.wait_message(POLRES, "#1")
+    terima = next(b["callback_data"] for b in card.buttons if b["text"] == "Terima")
+    assignment_id = terima.split(":")[1]
+    taps = {
+        "foreign_chat": api.tap(world.damkar_member, world.polres, polres_card.message_id, terima),
+        "forged_callback": api.tap(world.damkar_member, world.damkar, card.message_id, f"s:{assignment_id}:00000000:a"),
+        "forged_other": api.tap(world.stranger, world.damkar, card.message_id, "g:c:kebakaran"),
+    }
+    await api.wait_for(lambda: all(t in api.answered_callbacks for t in taps.values()))
+    assert db_rows(world, "SELECT COUNT(*) FROM assignments WHERE state <> 'notified'") == [(0,)]
+    assert sorted(refusals(world)) == ["foreign_chat", "forged_callback", "stranger"]
+
+
+async def test_flood_from_one_user_is_throttled_and_others_unaffected(world: World) -> None:
+    api = world.api
+    for i in range(100):
+        api.send_text(world.stranger, world.stranger, f"/baru spam {i}")
+    api.send_text(world.call_taker, world.call_taker, ONE_LINE)
+    await api.wait_message(DAMKAR, "#1", timeout=15)
+    await api.wait_message(STRANGER, "Terlalu banyak pesan", timeout=15)
+    await api.wait_for(lambda: db_rows(world, "SELECT COUNT(*) FROM inbox WHERE handled_at IS NULL") == [(0,)],
+                       timeout=20, recheck=0.1)  # fmt: skip
+    reasons = refusals(world)
+    assert reasons.count("flood") == 1 and 0 < reasons.count("stranger") <= 30
+    replies = [m for m in api.messages_in(STRANGER) if m.text and "Maaf" in m.text]
+    assert len(replies) == 1  # refused once, audited every time: a flood does not become 100 replies
+
+
+async def test_token_never_in_logs(world: World) -> None:
+    api = world.api
+    api.fail_next("sendMessage", 502, count=2)
+    api.send_text(world.call_taker, world.call_taker, ONE_LINE)
+    await api.wait_message(DAMKAR, "#1", timeout=15)
+    await world.bot.stop()
+    output = world.bot.output()
+    assert "outbox row" in output  # the failures were logged ...
+    assert TOKEN not in output and TOKEN.split(":")[1] not in output  # ... without the token
