@@ -35,7 +35,7 @@ bench: venv sysdeps
 	$(PY) -m tests.bench
 
 chaos: venv sysdeps
-	CHAOS_KILLS=50 $(PY) -m pytest -q tests/test_chaos.py
+	CHAOS_KILLS=50 CHAOS_OUTAGE=60 $(PY) -m pytest -q tests/test_faults.py tests/test_e2e_hostile.py
 
 lint: venv
 	$(PY) -m ruff check .

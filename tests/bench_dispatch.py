@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sqlite3
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -116,6 +117,10 @@ class Tracked(TimedBotApi):
 
 @dataclass
 class Sample:
+    mark: int
+    update_id: int
+    started: float
+    first_request: float
     latency: float
     to_bot: float  # enqueue -> getUpdates answered
     in_bot: float  # getUpdates answered -> first card request reached the server
@@ -139,7 +144,8 @@ async def one(api: Tracked, mark: int, timeout: float = 15.0) -> Sample:  # noqa
     accepted = [api.message(chat, mid).accepted_at for chat, mid in api.cards[mark].items()]  # type: ignore[union-attr]
     handed = api.handed_out.get(update_id, started)
     first_request = min(accepted) - LATENCY
-    return Sample(max(accepted) - started, handed - started, first_request - handed, max(accepted) - first_request)
+    return Sample(mark, update_id, started, first_request, max(accepted) - started, handed - started,
+                  first_request - handed, max(accepted) - first_request)
 
 
 def has_room(api: Tracked, now: float) -> bool:
@@ -181,12 +187,13 @@ async def run(workdir: Path, count: int = 200, processes: int = 5) -> dict[str, 
             await wait_polls(api, 0)
             api.latency = LATENCY
         mark = 0
-        for api in [*ours.apis, *floor.apis]:
-            for _ in range(WARMUP):
+        for _ in range(WARMUP):
+            for api in [*ours.apis, *floor.apis]:
                 mark += 1
                 await one(api, mark)
-                await asyncio.sleep(1.1)
+            await asyncio.sleep(1.1)
         measured: dict[int, set[int]] = {id(a): set() for a in ours.apis}
+        where: dict[int, int] = {}  # mark -> index of the bot process
         current = 0
         started = time.monotonic()
         for _ in range(count):
@@ -204,6 +211,7 @@ async def run(workdir: Path, count: int = 200, processes: int = 5) -> dict[str, 
             current = ours.apis.index(chosen)
             mark += 1
             measured[id(chosen)].add(mark)
+            where[mark] = current
             ours.samples.append(await one(chosen, mark))
             await asyncio.sleep(0.05)  # let our bot finish its bookkeeping (sent rows, reply)
             mark += 1
@@ -213,6 +221,7 @@ async def run(workdir: Path, count: int = 200, processes: int = 5) -> dict[str, 
         ours.held = sum(pacer_could_hold(a, measured[id(a)]) for a in ours.apis)
         group_max = max(max_in_window([x.at for x in a.accepts if x.chat_id == c], 60) for a in ours.apis
                         for c in GROUPS)  # fmt: skip
+        inside = _inside_our_bot(ours.samples, where, [workdir / f"ours-{i}" / "db.sqlite3" for i in range(processes)])
     finally:
         for bot in bots:
             await bot.stop()
@@ -221,7 +230,31 @@ async def run(workdir: Path, count: int = 200, processes: int = 5) -> dict[str, 
         for api in [*ours.apis, *floor.apis]:
             await api.stop()
     return {"ours": ours, "floor": floor, "elapsed": elapsed, "count": count, "processes": processes,
-            "group_max": group_max}  # fmt: skip
+            "group_max": group_max, "inside": inside}  # fmt: skip
+
+
+def _inside_our_bot(samples: list[Sample], where: dict[int, int], dbs: list[Path]) -> dict[str, list[float]]:
+    """Split 'answer -> 1st card request' with the bot's own timestamps (wall clock, same machine):
+    inbox.received_at (update being stored) and incidents.created_at (the /baru handler started)."""
+    offset = time.time() - time.monotonic()
+    stages: dict[str, list[float]] = {"stored": [], "handler": [], "to_request": []}
+    conns = [sqlite3.connect(f"file:{db}?mode=ro", uri=True) for db in dbs]
+    try:
+        for s in samples:
+            db = conns[where[s.mark]]
+            received = db.execute("SELECT received_at FROM inbox WHERE update_id = ?", (s.update_id,)).fetchone()
+            created = db.execute("SELECT created_at FROM incidents WHERE description LIKE ?",
+                                 (f"%(uji B{s.mark:03d})",)).fetchone()  # fmt: skip
+            if received is None or created is None:
+                continue
+            answered = s.started + s.to_bot
+            stages["stored"].append(received[0] - offset - answered)
+            stages["handler"].append(created[0] - received[0])
+            stages["to_request"].append(s.first_request - (created[0] - offset))
+    finally:
+        for c in conns:
+            c.close()
+    return stages
 
 
 def render(result: dict[str, Any]) -> str:
@@ -249,6 +282,18 @@ def render(result: dict[str, Any]) -> str:
          "answer -> 1st card request p50/p95", "1st card request -> last card accepted p50/p95"],
         parts,
     )  # fmt: skip
+    inside = result["inside"]
+    if inside["stored"]:
+        split = table(
+            ["inside our bot (its own timestamps)", "p50", "p95"],
+            [["getUpdates answer -> update being stored (inbox tx start)", ms(percentile(inside["stored"], 50)),
+              ms(percentile(inside["stored"], 95))],
+             ["stored -> /baru handler starts (inbox commit, read back, PTB dispatch)",
+              ms(percentile(inside["handler"], 50)), ms(percentile(inside["handler"], 95))],
+             ["handler starts -> 1st card request (incident tx, outbox read, attempt tx, render, HTTP)",
+              ms(percentile(inside["to_request"], 50)), ms(percentile(inside["to_request"], 95))]],
+        )  # fmt: skip
+        breakdown += "\n\n" + split
     goal = "MET" if ratio[1] <= 1.3 else "NOT MET"
     notes = [
         f"goal: ours p95 within 1.3x of the floor's p95: {goal} ({ratio[1]:.2f}x)",

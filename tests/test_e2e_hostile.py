@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import sqlite3
 
-import pytest
-
 from tests.e2e import CALL_TAKER, DAMKAR, POLRES, STRANGER, TOKEN, World
 
 ONE_LINE = "/baru kebakaran | Sentul | Jl. Kenari 17 | 081234567890 | Rumah terbakar"
@@ -29,11 +27,11 @@ def snapshot(world: World) -> tuple[object, ...]:
 
 
 REFUSED_ROWS = [
-    # (who, text, forwarded, expected reply, audited reason)
+    # (who, text, forwarded, expected reply or None when the refusal is audited without a reply, reason)
     ("stranger", ONE_LINE, False, "tidak terdaftar", "stranger"),
     ("impostor", ONE_LINE, False, "tidak terdaftar", "stranger"),
-    ("stranger", "/tutup 1 tertangani", False, "tidak terdaftar", "stranger"),
-    ("stranger", "/prank 08123456789", False, "tidak terdaftar", "stranger"),
+    ("stranger", "/tutup 1 tertangani", False, None, "stranger"),  # told once a minute, audited every time
+    ("stranger", "/prank 08123456789", False, None, "stranger"),
     ("call_taker", ONE_LINE, True, "Pesan terusan", "forwarded"),
     ("call_taker", "/baru " + "x" * 5000, False, "terlalu panjang", "too_long"),
     ("call_taker", "/baru kebakaran | Sentul | Jl. A | 0812345678 | " + "y" * 4090, False, "terlalu panjang", "too_long"),
@@ -47,22 +45,25 @@ REFUSED_ROWS = [
 ]
 
 
-@pytest.mark.parametrize("row", REFUSED_ROWS, ids=[f"{r[4]}-{i}" for i, r in enumerate(REFUSED_ROWS)])
-async def test_refused_audited_and_state_unchanged(world: World, row: tuple[str, str, bool, str, str]) -> None:
-    who, text, forwarded, expected, reason = row
+async def test_refused_audited_and_state_unchanged(world: World) -> None:
     api = world.api
     api.send_text(world.call_taker, world.call_taker, ONE_LINE)
     await api.wait_message(DAMKAR, "#1")
     await api.wait_message(CALL_TAKER, "#1 ")
-    before = snapshot(world)
     users = {"stranger": world.stranger, "call_taker": world.call_taker, "supervisor": world.supervisor,
              "impostor": api.user(777, "Ani", "ani")}  # fmt: skip
-    user = users[who]
-    api.send_text(user, user, text, forward_from=world.stranger if forwarded else None)
-    answer = await api.wait_message(user.id, expected)
-    assert answer is not None
-    assert refusals(world) == [reason]
-    assert snapshot(world) == before
+    for i, (who, text, forwarded, expected, reason) in enumerate(REFUSED_ROWS):
+        before = snapshot(world)
+        user = users[who]
+        replies_before = len(api.messages_in(user.id))
+        api.send_text(user, user, text, forward_from=world.stranger if forwarded else None)
+        await api.wait_for(lambda n=i: len(refusals(world)) == n + 1, timeout=10, recheck=0.05)
+        assert refusals(world)[-1] == reason, f"row {i}: {text[:60]!r}"
+        if expected is not None:
+            await api.wait_message(user.id, expected)
+        else:
+            assert len(api.messages_in(user.id)) == replies_before, f"row {i}"
+        assert snapshot(world) == before, f"row {i}: {text[:60]!r} changed state"
     assert len(api.messages_in(DAMKAR)) == 1 and len(api.messages_in(POLRES)) == 1
 
 
