@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import base64
 import logging
 import random
@@ -42,10 +43,10 @@ class TelegramDelivery:
             except sqlite3.OperationalError as exc:  # a busy database is waited out
                 log.warning("outbox read failed: %s", exc)
                 delay = 0.5
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=delay)
-            except TimeoutError:
-                pass
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel racing a wake-up.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(delay):
+                    await self._wake.wait()
 
     async def drain(self) -> None:
         """Wait for the deliveries in flight (used on shutdown)."""

@@ -174,5 +174,8 @@ class EscalationScanner:
             except Exception:  # a locked database or a bug must not stop dispatch; try again shortly
                 log.exception("escalation scan failed")
                 delay = RETRY_AFTER_ERROR
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel that races a wake-up,
+            # and the worker would then never stop on SIGTERM.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=min(MAX_SLEEP, max(delay, 0.02)))
+                async with asyncio.timeout(min(MAX_SLEEP, max(delay, 0.02))):
+                    await self._wake.wait()

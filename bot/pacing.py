@@ -1,4 +1,7 @@
-"""Telegram's flood limits, held on our side: ~1 message/s per chat, 20/min per group, 30/s overall."""
+"""Telegram's flood limits, held on our side: ~1 message/s per chat, 20/min per group, 30/s overall.
+
+Times are taken when a request starts, and Telegram counts them when they arrive; the small margins
+(1.1 s, a 62 s window) absorb the jitter between the two so the limits hold where they are counted."""
 
 from __future__ import annotations
 
@@ -11,13 +14,15 @@ class Pacer:
     def __init__(
         self,
         clock: Callable[[], float] = time.monotonic,
-        per_chat_gap: float = 1.0,
+        per_chat_gap: float = 1.1,
         group_per_minute: int = 20,
+        group_window: float = 62.0,
         overall_per_second: int = 30,
     ) -> None:
         self.clock = clock
         self.per_chat_gap = per_chat_gap
         self.group_per_minute = group_per_minute
+        self.group_window = group_window
         self.overall_per_second = overall_per_second
         self._chat: dict[str, deque[float]] = defaultdict(deque)
         self._overall: deque[float] = deque()
@@ -28,12 +33,12 @@ class Pacer:
         now = self.clock()
         waits = [self._held_until.get(target, 0.0) - now]
         sent = self._chat[target]
-        while sent and now - sent[0] >= 60:
+        while sent and now - sent[0] >= self.group_window:
             sent.popleft()
         if sent:
             waits.append(sent[-1] + self.per_chat_gap - now)
         if target.startswith("-") and len(sent) >= self.group_per_minute:
-            waits.append(sent[-self.group_per_minute] + 60 - now)
+            waits.append(sent[-self.group_per_minute] + self.group_window - now)
         while self._overall and now - self._overall[0] >= 1:
             self._overall.popleft()
         if len(self._overall) >= self.overall_per_second:

@@ -219,7 +219,8 @@ def load_settings() -> Settings:
     except ValidationError as exc:
         error = exc.errors()[0]
         key = ".".join(str(part) for part in error["loc"]) or "settings"
-        raise SettingsError(key, error["msg"]) from None
+        message = error["msg"].removeprefix("Value error, ")
+        raise SettingsError(key, message) from None
 
 
 def _refuse_secrets_in_file(raw: dict[str, Any]) -> None:

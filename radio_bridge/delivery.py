@@ -4,6 +4,7 @@ one announcement spoken at a time; what waited longer than stale_after is summar
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import logging
 import sqlite3
@@ -44,10 +45,10 @@ class RadioDelivery:
                 except sqlite3.OperationalError as exc:  # a busy database is waited out
                     log.warning("radio outbox read failed: %s", exc)
                     delay = 0.5
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=delay)
-            except TimeoutError:
-                pass
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel racing a wake-up.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(delay):
+                    await self._wake.wait()
 
     async def _pass(self) -> float:
         now = self.app.clock()

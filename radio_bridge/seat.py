@@ -165,7 +165,8 @@ class Seat:
         assert client is not None
         while True:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._exited.wait(), WATCH_INTERVAL)
+                async with asyncio.timeout(WATCH_INTERVAL):  # not wait_for: it can swallow a cancel on 3.11
+                    await self._exited.wait()
             if not client.is_connected:
                 return
             if time.monotonic() - client.last_heard > SILENCE_LIMIT:

@@ -5,7 +5,7 @@
     BENCH_ONLY=dispatch,report python -m tests.bench
 
 Everything runs on loopback against the fake Bot API in tests/botapi; the tables are printed and
-also written to var/bench-results.md.
+also written to var/bench-results.md (var/bench-results-full.md with BENCH_FULL=1).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from tests.bench_common import machine
 from tests.e2e import ROOT
 
 RESULTS = ROOT / "var" / "bench-results.md"
+RESULTS_FULL = ROOT / "var" / "bench-results-full.md"  # BENCH_FULL=1 keeps the default run's file
 
 
 def _command() -> str:
@@ -39,17 +40,27 @@ def _section(title: str, body: str, header: str) -> str:
 def main() -> int:
     only = {s.strip() for s in os.environ.get("BENCH_ONLY", "").split(",") if s.strip()}
     full = os.environ.get("BENCH_FULL") == "1"
-    header = f"command: `{_command()}`  \nmachine: {machine()}  \nrun at: {datetime.now().isoformat(timespec='seconds')}"
+    when = datetime.now().isoformat(timespec="seconds")
+    header = f"command: `{_command()}`  \nmachine: {machine()}  \nrun at: {when}"
     sections: list[tuple[str, Callable[[Path], Any], Callable[[Any], str]]] = [
-        ("1. Dispatch latency: /baru to every agency card",
-         lambda d: asyncio.run(bench_dispatch.run(d, count=int(os.environ.get("BENCH_DISPATCHES", "200")))),
-         bench_dispatch.render),
-        ("2. Surge: incidents from 8 call takers, every card tapped 4 times",
-         lambda d: asyncio.run(bench_surge.run(d, full=full)), bench_surge.render),
-        ("3. Annual report over 1,000,000 calls",
-         lambda d: bench_report.run(d, rows=int(os.environ.get("BENCH_REPORT_ROWS", "1000000"))),
-         bench_report.render),
-    ]  # fmt: skip
+        (
+            "1. Dispatch latency: /baru to every agency card",
+            lambda d: asyncio.run(
+                bench_dispatch.run(d, count=int(os.environ.get("BENCH_DISPATCHES", "200")))
+            ),
+            bench_dispatch.render,
+        ),
+        (
+            "2. Surge: incidents from 8 call takers, every card tapped 4 times",
+            lambda d: asyncio.run(bench_surge.run(d, full=full)),
+            bench_surge.render,
+        ),
+        (
+            "3. Annual report over 1,000,000 calls",
+            lambda d: bench_report.run(d, rows=int(os.environ.get("BENCH_REPORT_ROWS", "1000000"))),
+            bench_report.render,
+        ),
+    ]
     keys = ["dispatch", "surge", "report"]
     out = [f"# 112 Dispatch Bridge benchmarks\n\n{header}\n"]
     print(header.replace("  \n", "\n"), flush=True)
@@ -67,14 +78,15 @@ def main() -> int:
                 failed = True
                 body = f"FAILED: {type(exc).__name__}: {exc}"
         body += f"\n(section took {time.monotonic() - began:.0f} s)"
-        print(body, flush=True)
+        print(header.replace("  \n", "\n") + "\n\n" + body, flush=True)
         out.append(_section(title, body, header))
     summary = f"total bench time: {time.monotonic() - total:.0f} s"
     print(f"\n{summary}")
     out.append(summary + "\n")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text("\n".join(out), encoding="utf-8")
-    print(f"written to {RESULTS.relative_to(ROOT)}")
+    results = RESULTS_FULL if full else RESULTS
+    results.parent.mkdir(parents=True, exist_ok=True)
+    results.write_text("\n".join(out), encoding="utf-8")
+    print(f"written to {results.relative_to(ROOT)}")
     return 1 if failed else 0
 
 

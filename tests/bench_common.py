@@ -120,7 +120,7 @@ def machine() -> str:
 
 
 async def start_bot(workdir: Path, settings_text: str, name: str = "bot") -> BotProcess:
-    workdir.mkdir(parents=True, exist_ok=True)
+    workdir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - before the bot runs, nothing to block
     settings = workdir / f"{name}.toml"
     settings.write_text(settings_text)
     bot = BotProcess(workdir, bot_env(settings))
@@ -146,9 +146,15 @@ async def start_relay(api: FakeBotApi, workdir: Path, groups: list[int]) -> asyn
     log = (workdir / "relay.log").open("wb")
     try:
         return await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "tests.bench_relay", cwd=str(ROOT), env=env, stdout=log, stderr=log,
+            sys.executable,
+            "-m",
+            "tests.bench_relay",
+            cwd=str(ROOT),
+            env=env,
+            stdout=log,
+            stderr=log,
             stdin=asyncio.subprocess.DEVNULL,
-        )  # fmt: skip
+        )
     finally:
         log.close()
 

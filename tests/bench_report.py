@@ -95,13 +95,15 @@ def build(path: Path, n: int) -> Built:
         db.execute("PRAGMA journal_mode=MEMORY")  # bulk load only; back to WAL below, as the bot runs it
         db.execute("PRAGMA cache_size=-200000")
         indexes = db.execute(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'calls' AND sql IS NOT NULL"
+            "SELECT name, sql FROM sqlite_master"
+            " WHERE type = 'index' AND tbl_name = 'calls' AND sql IS NOT NULL"
         ).fetchall()
         db.execute("BEGIN")
         for name, _ in indexes:  # rebuilt after the load, with the product's own definitions
             db.execute(f'DROP INDEX "{name}"')
         db.executemany(
-            "INSERT INTO calls (type, at, category, kelurahan, kecamatan, agencies, phone, phone_masked, note,"
+            "INSERT INTO calls (type, at, category, kelurahan, kecamatan, agencies, phone, phone_masked,"
+            " note,"
             " call_taker_id, incident_id, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
@@ -109,10 +111,13 @@ def build(path: Path, n: int) -> Built:
             db.execute(sql)
         scale = n / sum(r[3] for r in TABLE2)
         db.executemany(
-            "INSERT INTO telephony_months (month, incoming, to_agent, answered, percentage) VALUES (?, ?, ?, ?, ?)",
-            [(m, round(inc * scale), round(ag * scale), round(ans * scale), float(str(p).rstrip("%")))
-             for m, inc, ag, ans, p, _ in TABLE2],
-        )  # fmt: skip
+            "INSERT INTO telephony_months (month, incoming, to_agent, answered, percentage)"
+            " VALUES (?, ?, ?, ?, ?)",
+            [
+                (m, round(inc * scale), round(ag * scale), round(ans * scale), float(str(p).rstrip("%")))
+                for m, inc, ag, ans, p, _ in TABLE2
+            ],
+        )
         db.execute("COMMIT")
         db.execute("PRAGMA journal_mode=WAL")
     finally:
@@ -138,9 +143,22 @@ def report_once(settings: Path, period: str = "2023") -> Run:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DISPATCH_")}
     env["DISPATCH_SETTINGS"] = str(settings)
     out_path = settings.with_suffix(".out")
-    cmd = [sys.executable, "-m", "tests.bench_rss", str(out_path),
-           sys.executable, str(ROOT / "run.py"), "report", "--period", period, "--format", "json"]  # fmt: skip
-    done = subprocess.run(cmd, cwd=str(ROOT), env=env, capture_output=True, text=True, timeout=300, check=True)
+    cmd = [
+        sys.executable,
+        "-m",
+        "tests.bench_rss",
+        str(out_path),
+        sys.executable,
+        str(ROOT / "run.py"),
+        "report",
+        "--period",
+        period,
+        "--format",
+        "json",
+    ]
+    done = subprocess.run(
+        cmd, cwd=str(ROOT), env=env, capture_output=True, text=True, timeout=300, check=True
+    )
     measured = json.loads(done.stdout)
     text = out_path.read_text(encoding="utf-8", errors="replace")
     if measured["exit"] != 0:
@@ -152,8 +170,14 @@ def run(workdir: Path, rows: int = 1_000_000, repeats: int = 3) -> dict[str, Any
     db = workdir / "calls.sqlite3"
     # Built in a child process: a million rows in this process would also inflate the report
     # children's measured peak RSS (see tests/bench_rss.py).
-    done = subprocess.run([sys.executable, "-m", "tests.bench_report", str(db), str(rows)], cwd=str(ROOT),
-                          capture_output=True, text=True, timeout=600, check=True)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.bench_report", str(db), str(rows)],
+        cwd=str(ROOT),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
     built = Built(**json.loads(done.stdout))
     settings = workdir / "settings.toml"
     settings.write_text(f'timezone = "Asia/Jakarta"\n[storage]\npath = "{db}"\n')
@@ -175,16 +199,30 @@ def render(result: dict[str, Any]) -> str:
     baseline: Run = result["baseline"]
     times = sorted(r.seconds for r in runs)
     rows = [
-        [f"{built.rows:,} calls", f"{times[len(times) // 2]:.2f} s", f"{times[0]:.2f} s", f"{times[-1]:.2f} s",
-         f"{max(r.maxrss_mb for r in runs):.0f} MB"],
-        ["empty database (start-up cost)", f"{baseline.seconds:.2f} s", "", "", f"{baseline.maxrss_mb:.0f} MB"],
-    ]  # fmt: skip
-    main = table(["python run.py report --period 2023 --format json", "median", "min", "max", "peak RSS"], rows)
+        [
+            f"{built.rows:,} calls",
+            f"{times[len(times) // 2]:.2f} s",
+            f"{times[0]:.2f} s",
+            f"{times[-1]:.2f} s",
+            f"{max(r.maxrss_mb for r in runs):.0f} MB",
+        ],
+        [
+            "empty database (start-up cost)",
+            f"{baseline.seconds:.2f} s",
+            "",
+            "",
+            f"{baseline.maxrss_mb:.0f} MB",
+        ],
+    ]
+    main = table(
+        ["python run.py report --period 2023 --format json", "median", "min", "max", "peak RSS"], rows
+    )
     pg, cat = result["counted"]
     ok = (pg, cat) == (built.expected_prank_ghost, built.expected_categorised)
     notes = [
         f"{len(runs)} runs, warm page cache; peak RSS = ru_maxrss of the report child (os.wait4)",
-        f"database: {built.size_mb:.0f} MB, built in {built.seconds:.1f} s (executemany, product schema and indexes)",
+        f"database: {built.size_mb:.0f} MB, built in {built.seconds:.1f} s "
+        "(executemany, product schema and indexes)",
         f"totals check: prank+ghost {pg:,} / categorised {cat:,} counted vs {built.expected_prank_ghost:,} / "
         f"{built.expected_categorised:,} inserted: {'OK' if ok else 'MISMATCH'}",
     ]

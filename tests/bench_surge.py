@@ -15,6 +15,7 @@ one, so no tap is coalesced into another's edit: the worst case for the flood li
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import random
 import re
@@ -187,7 +188,7 @@ async def _watch_backlog(db: Path, until: asyncio.Event, peaks: dict[str, int]) 
 
 
 async def run(workdir: Path, *, full: bool = False) -> dict[str, Any]:
-    count = int(os.environ.get("BENCH_SURGE_INCIDENTS", "100" if full else "40"))
+    count = int(os.environ.get("BENCH_SURGE_INCIDENTS", "100" if full else "60"))
     seconds = float(os.environ.get("BENCH_SURGE_SECONDS", str(count * 3.0)))  # 20 incidents/min
     drain = 900.0 if full else 420.0
     groups = group_ids()
@@ -212,18 +213,25 @@ async def run(workdir: Path, *, full: bool = False) -> dict[str, Any]:
             await asyncio.sleep(max(0.0, began + at - time.monotonic()))
             taker = api.takers[i % len(api.takers)]
             category = CATEGORIES[i % len(CATEGORIES)]
-            text = (f"/baru {category} | {rng.choice(kelurahan)} | Jl. Uji {i + 1} | 0813{rng.randrange(10**7, 10**8)}"
-                    f" | Lonjakan panggilan (uji S{i + 1:03d})")  # fmt: skip
+            text = (
+                f"/baru {category} | {rng.choice(kelurahan)} | Jl. Uji {i + 1}"
+                f" | 0813{rng.randrange(10**7, 10**8)}"
+                f" | Lonjakan panggilan (uji S{i + 1:03d})"
+            )
             sent_at[i + 1] = time.monotonic()
             api.send_text(taker, taker, text)
         commands_done = time.monotonic() - began
         expected_notices = count * 3 * len(STEPS)
         ok = await api._changes.wait_until(
-            lambda: (sum(len(v) for v in api.marked.values()) >= 3 * count and not api.responders
-                     and api.notices >= expected_notices and len(api.replies) >= count),
+            lambda: (
+                sum(len(v) for v in api.marked.values()) >= 3 * count
+                and not api.responders
+                and api.notices >= expected_notices
+                and len(api.replies) >= count
+            ),
             max(1.0, api.deadline - time.monotonic()),
             recheck=1.0,
-        )  # fmt: skip
+        )
         finished = time.monotonic() - began
         await asyncio.sleep(2.0)  # anything late (a duplicate, an escalation) still shows up
         stop_watch.set()
@@ -236,9 +244,20 @@ async def run(workdir: Path, *, full: bool = False) -> dict[str, Any]:
             if code not in (0, -15):
                 print(bot.output()[-3000:])
         await api.stop()
-    return {"api": api, "count": count, "seconds": seconds, "full": full, "began": began, "sent_at": sent_at,
-            "commands_done": commands_done, "finished": finished, "complete": bool(ok), "db": checks,
-            "peaks": peaks, "groups_used": _groups_used(routing)}  # fmt: skip
+    return {
+        "api": api,
+        "count": count,
+        "seconds": seconds,
+        "full": full,
+        "began": began,
+        "sent_at": sent_at,
+        "commands_done": commands_done,
+        "finished": finished,
+        "complete": bool(ok),
+        "db": checks,
+        "peaks": peaks,
+        "groups_used": _groups_used(routing),
+    }
 
 
 def _groups_used(routing: Any) -> int:
@@ -276,7 +295,16 @@ def render(result: dict[str, Any]) -> str:
     gaps = []
     for chat in {a.chat_id for a in accepts}:
         times = sorted(a.at for a in accepts if a.chat_id == chat)
-        gaps += [b - a for a, b in zip(times, times[1:], strict=False)]
+        gaps += [b - a for a, b in itertools.pairwise(times)]
+    tightest = min(
+        (
+            (times[i + 20] - times[i], g)
+            for g in groups
+            for times in [sorted(a.at for a in accepts if a.chat_id == g)]
+            for i in range(len(times) - 20)
+        ),
+        default=(float("inf"), 0),
+    )
     sends = sum(1 for a in accepts if a.method == "sendmessage")
     edits = sum(1 for a in accepts if a.method.startswith("edit"))
     group_msgs = sum(1 for a in accepts if a.chat_id in api.group_chats)
@@ -284,9 +312,12 @@ def render(result: dict[str, Any]) -> str:
 
     cards = [c for cs in api.marked.values() for c in cs]
     final_ok = sum(
-        1 for c in cards
-        if (m := api.message(c.chat_id, c.message_id)) is not None and not m.buttons and "Selesai" in m.current_text
-    )  # fmt: skip
+        1
+        for c in cards
+        if (m := api.message(c.chat_id, c.message_id)) is not None
+        and not m.buttons
+        and "Selesai" in m.current_text
+    )
     confirm: list[float] = []
     mark_of: dict[int, int] = dbc["mark_of"]
     for _, reply in api.replies:
@@ -299,24 +330,55 @@ def render(result: dict[str, Any]) -> str:
 
     loss_rows = [
         ["incidents in the database", f"{dbc['incidents']} / {count}", _ok(dbc["incidents"] == count)],
-        ["cards delivered (distinct incident x group)", f"{len({(c.mark, c.chat_id) for c in cards})} / {3 * count}",
-         _ok(len({(c.mark, c.chat_id) for c in cards}) == 3 * count)],
-        ["assignments 'cleared' (all 4 taps applied)", f"{dbc['cleared']} / {3 * count}", _ok(dbc["cleared"] == 3 * count)],
-        ["cards showing Selesai with no buttons left", f"{final_ok} / {3 * count}", _ok(final_ok == 3 * count)],
+        [
+            "cards delivered (distinct incident x group)",
+            f"{len({(c.mark, c.chat_id) for c in cards})} / {3 * count}",
+            _ok(len({(c.mark, c.chat_id) for c in cards}) == 3 * count),
+        ],
+        [
+            "assignments 'cleared' (all 4 taps applied)",
+            f"{dbc['cleared']} / {3 * count}",
+            _ok(dbc["cleared"] == 3 * count),
+        ],
+        [
+            "cards showing Selesai with no buttons left",
+            f"{final_ok} / {3 * count}",
+            _ok(final_ok == 3 * count),
+        ],
         ["call taker confirmations", f"{len(api.replies)} / {count}", _ok(len(api.replies) == count)],
         ["call taker notices (one per tap)", f"{api.notices} / {12 * count}", _ok(api.notices == 12 * count)],
-        ["outbox rows pending / failed at the end", f"{dbc['pending']} / {dbc['failed']}",
-         _ok(dbc["pending"] == 0 and dbc["failed"] == 0)],
-        ["updates unhandled / refusals audited", f"{dbc['unhandled']} / {dbc['refused']}",
-         _ok(dbc["unhandled"] == 0 and dbc["refused"] == 0)],
-    ]  # fmt: skip
+        [
+            "outbox rows pending / failed at the end",
+            f"{dbc['pending']} / {dbc['failed']}",
+            _ok(dbc["pending"] == 0 and dbc["failed"] == 0),
+        ],
+        [
+            "updates unhandled / refusals audited",
+            f"{dbc['unhandled']} / {dbc['refused']}",
+            _ok(dbc["unhandled"] == 0 and dbc["refused"] == 0),
+        ],
+    ]
     limit_rows = [
-        ["max messages in any 60 s, per group (sends + edits)", str(max(per_group.values(), default=0)), "<= 20",
-         _ok(max(per_group.values(), default=0) <= 20)],
-        ["  same, sends only (fake's sends_per_window)", str(fake_sends_60), "<= 20", _ok(fake_sends_60 <= 20)],
+        [
+            "max messages in any 60 s, per group (sends + edits)",
+            str(max(per_group.values(), default=0)),
+            "<= 20",
+            _ok(max(per_group.values(), default=0) <= 20),
+        ],
+        [
+            "  same, sends only (fake's sends_per_window)",
+            str(fake_sends_60),
+            "<= 20",
+            _ok(fake_sends_60 <= 20),
+        ],
         ["max messages in any 1 s, all chats", str(per_second), "<= 30", _ok(per_second <= 30)],
-        ["min gap between two messages to one chat", f"{min(gaps, default=0):.2f} s", "~1 s", _ok(min(gaps, default=1) >= 0.95)],
-    ]  # fmt: skip
+        [
+            "min gap between two messages to one chat",
+            f"{min(gaps, default=0):.2f} s",
+            "~1 s",
+            _ok(min(gaps, default=1) >= 0.95),
+        ],
+    ]
     latency_rows = [
         ["call taker confirmation (command -> reply in private chat)", *_pcts(confirm)],
         ["first card of an incident (command -> card accepted)", *_pcts(first_card)],
@@ -325,8 +387,9 @@ def render(result: dict[str, Any]) -> str:
     ]
     what = (
         f"{'BENCH_FULL' if result['full'] else 'default (compressed)'}: {count} incidents over "
-        f"{result['seconds']:.0f} s (20/min) from 8 call takers, 3 agencies each, {result['groups_used']} agency "
-        f"groups in use; every card tapped 4 times by a group member; {LATENCY * 1000:.0f} ms per Bot API request"
+        f"{result['seconds']:.0f} s (20/min) from 8 call takers, 3 agencies each, "
+        f"{result['groups_used']} agency groups in use; every card tapped 4 times by a group member; "
+        f"{LATENCY * 1000:.0f} ms per Bot API request"
     )
     notes = [
         what,
@@ -335,14 +398,20 @@ def render(result: dict[str, Any]) -> str:
         f"messages accepted: {sends} sends + {edits} edits ({group_msgs} in agency groups); "
         f"card renders coalesced (superseded): {dbc['superseded']}; ULANG re-posts: {api.repeats}; "
         f"peak outbox backlog: {result['peaks'].get('pending', 0)} rows",
-        "edits are timed by the bench (TimedBotApi): SentMessage.edits snapshots keep the original accepted_at",
+        f"tightest 21 consecutive messages to one group (fake's accept times): {tightest[0]:.3f} s "
+        f"(chat {tightest[1]}); our pacer lets the 21st go 60.000 s after the 1st by its own clock, taken "
+        "before the attempt transaction, card read and HTTP request, so jitter on that path shows up here",
+        "edits are timed by the bench (TimedBotApi): SentMessage.edits snapshots keep the original "
+        "accepted_at",
     ]
-    return "\n\n".join([
-        table(["zero loss", "observed", ""], loss_rows),
-        table(["limits held", "observed", "limit", ""], limit_rows),
-        table(["latency under the surge (paced)", "n", "p50", "p95", "max"], latency_rows),
-        "\n".join(notes),
-    ])  # fmt: skip
+    return "\n\n".join(
+        [
+            table(["zero loss", "observed", ""], loss_rows),
+            table(["limits held", "observed", "limit", ""], limit_rows),
+            table(["latency under the surge (paced)", "n", "p50", "p95", "max"], latency_rows),
+            "\n".join(notes),
+        ]
+    )
 
 
 def _ok(good: bool) -> str:
