@@ -12,13 +12,14 @@ from typing import Any
 
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError
-from telegram.ext import Application, ApplicationBuilder, ContextTypes
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, JobQueue
 
 from bot.app import DispatchApp
 from bot.delivery import TelegramDelivery
 from bot.digest import schedule_digests
 from bot.escalation import EscalationScanner
 from bot.intake import DurableIntake, FatalIntakeError
+from bot.services.privacy import purge_phones
 from bot.settings import Settings, SettingsError
 from handlers import register_all
 from handlers.telegram_port import PtbTelegramPort
@@ -118,9 +119,23 @@ def start_escalation_and_digests(app: DispatchApp, application: Application) -> 
         workers.append(scanner.run())
     if app.settings.digest.enabled:
         if application.job_queue is None:
-            raise SettingsError("digest.enabled", "JobQueue tidak tersedia (perlu python-telegram-bot[job-queue])")
+            raise SettingsError(
+                "digest.enabled", "JobQueue tidak tersedia (perlu python-telegram-bot[job-queue])"
+            )
         schedule_digests(application.job_queue, app)
+    if application.job_queue is not None:
+        schedule_phone_purge(application.job_queue, app)
     return workers
+
+
+def schedule_phone_purge(job_queue: JobQueue, app: DispatchApp) -> None:  # type: ignore[type-arg]
+    async def purge(_context: ContextTypes.DEFAULT_TYPE) -> None:
+        removed = await purge_phones(app)
+        if removed:
+            log.info("privacy: %d nomor telepon lengkap dihapus (retensi %d hari)", removed,
+                     app.settings.privacy.phone_retention_days)  # fmt: skip
+
+    job_queue.run_repeating(purge, interval=6 * 3600, first=10, name="hapus-nomor-telepon")
 
 
 async def _run_until_stopped(workers: list[Any]) -> int:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import base64
+import contextlib
+import functools
 import logging
 import random
 import sqlite3
@@ -76,10 +77,10 @@ class TelegramDelivery:
             self.pacer.record(target)
             task = asyncio.create_task(self._deliver(row))
             self._in_flight[target] = task
-            task.add_done_callback(lambda _t, key=target: self._done(key))
+            task.add_done_callback(functools.partial(self._done, target))
         return max(delay, 0.01)
 
-    def _done(self, target: str) -> None:
+    def _done(self, target: str, _task: object = None) -> None:
         self._in_flight.pop(target, None)
         self._wake.set()
 
@@ -159,7 +160,7 @@ class TelegramDelivery:
             if exc.permanent:
                 await tx.outbox.failed(row.id, str(exc))
                 await tx.events.add("delivery_failed", "system", incident_id=row.incident_id,
-                                    assignment_id=row.assignment_id, kind=row.kind, error=str(exc)[:300])  # fmt: skip
+                                    assignment_id=row.assignment_id, outbox_kind=row.kind, error=str(exc)[:300])  # fmt: skip
                 await self._warn_call_taker(tx, row, exc)
                 return
             if exc.retry_after is not None:

@@ -58,7 +58,7 @@ class DurableIntake:
             if not updates:
                 continue
             # Stored before the next getUpdates (with the new offset) confirms them to Telegram.
-            await self._with_retry(lambda: self._store(updates))
+            await self._with_retry(lambda batch=updates: self._store(batch))
             offset = updates[-1].update_id + 1
             self._stored.set()
 
@@ -75,7 +75,7 @@ class DurableIntake:
             self._stored.clear()
             pending = await self._with_retry(self._unhandled)
             for update_id, payload in pending:
-                await self._with_retry(lambda uid=update_id, p=payload: self._handle(uid, p))  # type: ignore[misc]
+                await self._with_retry(lambda uid=update_id, p=payload: self._handle(uid, p))
             if not pending:
                 await self._stored.wait()
 
@@ -120,7 +120,11 @@ class DurableIntake:
             await tx.events.add("update_failed", "telegram", actor_id=user.id if user else None,
                                 update_id=update.update_id)  # fmt: skip
             if chat is not None:
-                await reply(tx, chat.id, esc("Maaf, perintah ini gagal diproses karena kesalahan sistem. Silakan ulangi."))
+                await reply(
+                    tx,
+                    chat.id,
+                    esc("Maaf, perintah ini gagal diproses karena kesalahan sistem. Silakan ulangi."),
+                )
         self.app.wake()
 
     async def _with_retry(self, action: Any) -> Any:

@@ -60,7 +60,9 @@ def incident_lines(app: DispatchApp, incident: IncidentRecord) -> list[str]:
         f"📞 {esc(incident.phone_masked or '-')}",
     ]
     if incident.lat is not None and incident.lon is not None:
-        lines.append(f'🗺 <a href="https://maps.google.com/?q={incident.lat:.6f},{incident.lon:.6f}">Lihat peta</a>')
+        lines.append(
+            f'🗺 <a href="https://maps.google.com/?q={incident.lat:.6f},{incident.lon:.6f}">Lihat peta</a>'
+        )
     lines.append(f"🕒 {app.local(incident.created_at).strftime('%d/%m/%Y %H:%M')} WIB")
     return lines
 
@@ -88,13 +90,17 @@ def card(app: DispatchApp, incident: IncidentRecord, assignment: AssignmentRecor
         lines.append(_ended(app, incident))
     else:
         ahead = [s for s in steps_ahead(AssignmentState(assignment.state))]
-        forward = [(BUTTONS[s], callback_data(assignment, s)) for s in ahead if s is not AssignmentState.DECLINED]
+        forward = [
+            (BUTTONS[s], callback_data(assignment, s)) for s in ahead if s is not AssignmentState.DECLINED
+        ]
         if forward:
             buttons.append(forward[:2])
             if forward[2:]:
                 buttons.append(forward[2:])
         if AssignmentState.DECLINED in ahead:
-            buttons.append([(BUTTONS[AssignmentState.DECLINED], callback_data(assignment, AssignmentState.DECLINED))])
+            buttons.append(
+                [(BUTTONS[AssignmentState.DECLINED], callback_data(assignment, AssignmentState.DECLINED))]
+            )
     return Rendered("\n".join(lines), buttons)
 
 

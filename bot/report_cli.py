@@ -86,7 +86,9 @@ def render_md(report: stats.Report) -> str:
         f" | **{_id_number(t.prank_ghost)}** |"
     )
     out.append("")
-    out.append("Persentase TOTAL = rata-rata persentase bulanan dari platform telepon (seperti laporan tahunan).")
+    out.append(
+        "Persentase TOTAL = rata-rata persentase bulanan dari platform telepon (seperti laporan tahunan)."
+    )
     if p.kind == "day":
         out.append("Angka platform telepon hanya tersedia per bulan, tidak per hari.")
     elif report.telephony_missing:

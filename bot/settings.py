@@ -51,7 +51,9 @@ class TelegramSettings(_Section):
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")) or value.endswith("/"):
-            raise ValueError("harus berupa URL http(s) tanpa garis miring di akhir, mis. http://127.0.0.1:8081/bot")
+            raise ValueError(
+                "harus berupa URL http(s) tanpa garis miring di akhir, mis. http://127.0.0.1:8081/bot"
+            )
         return value
 
 
@@ -159,7 +161,10 @@ class DigestSettings(_Section):
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="DISPATCH_", env_nested_delimiter="__", extra="forbid", nested_model_default_partial_update=True
+        env_prefix="DISPATCH_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        nested_model_default_partial_update=True,
     )
 
     timezone: str = "Asia/Jakarta"

@@ -29,7 +29,11 @@ async def tap(update: Update, context: Context) -> None:
         await _ask_reason(update, context, assignment_id, origin)
         return
     change = await report_status(app, assignment_id, target, actor, origin, update_id=update.update_id)
-    note = f"Tercatat: {LABELS[target]}" if change.changed else f"Sudah tercatat: {LABELS[change.assignment.state]}"
+    note = (
+        f"Tercatat: {LABELS[target]}"
+        if change.changed
+        else f"Sudah tercatat: {LABELS[AssignmentState(change.assignment.state)]}"
+    )
     await answer(query, f"#{change.incident.number} {note}")
 
 

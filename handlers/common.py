@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Literal
+from collections.abc import Callable, Coroutine
+from typing import Any, Literal
 
 from telegram import CallbackQuery, Update
 from telegram.ext import ContextTypes
@@ -16,7 +16,7 @@ from storage.uow import AlreadyHandled
 
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
-Handler = Callable[[Update, Context], Awaitable[None]]
+Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
 Role = Literal["call_taker", "supervisor", "anyone"]
 
 STRANGER = (
@@ -88,7 +88,9 @@ def _forwarded(update: Update) -> bool:
     return message is not None and update.callback_query is None and message.forward_origin is not None
 
 
-async def _answer_refusal(update: Update, app: DispatchApp, actor: Actor, refusal: Refused, text: str) -> None:
+async def _answer_refusal(
+    update: Update, app: DispatchApp, actor: Actor, refusal: Refused, text: str
+) -> None:
     query = update.callback_query
     quiet = refusal.reason == "stranger" and not app.stranger_replies.allow(actor.id)
     try:

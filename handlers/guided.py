@@ -32,14 +32,19 @@ async def start(app: DispatchApp, actor: Actor, update_id: int) -> None:
     categories = [(c.name, f"g:c:{c.code}") for c in app.routing.categories.values() if c.code != "informasi"]
     async with app.store.transaction(app.clock(), update_id) as tx:
         await tx.drafts.put(actor.id, actor.chat_id, "baru", "category", {})
-        await reply(tx, actor.chat_id, "🆕 <b>Kejadian baru</b>: pilih kategori.", buttons=_grid(categories) + [CANCEL])
+        await reply(
+            tx,
+            actor.chat_id,
+            "🆕 <b>Kejadian baru</b>: pilih kategori.",
+            buttons=[*_grid(categories), CANCEL],
+        )
     app.wake()
 
 
 def _kecamatan_buttons(app: DispatchApp) -> list[list[tuple[str, str]]]:
     names = list(app.routing.kecamatan)
     buttons = [(name, f"g:k:{i}") for i, name in enumerate(names)] + [("Luar Kota Blitar", "g:o")]
-    return _grid(buttons) + [CANCEL]
+    return [*_grid(buttons), CANCEL]
 
 
 def _choice(app: DispatchApp, data: str) -> tuple[str, Any] | None:
@@ -91,15 +96,25 @@ async def _advance_by_button(app: DispatchApp, actor: Actor, update_id: int, ste
                              field: str, value: Any) -> None:  # fmt: skip
     if field == "category" and step == "category":
         data["category"] = value
-        await _save(app, actor, update_id, "kecamatan", data, "Pilih <b>kecamatan</b>:", _kecamatan_buttons(app))
+        await _save(
+            app, actor, update_id, "kecamatan", data, "Pilih <b>kecamatan</b>:", _kecamatan_buttons(app)
+        )
     elif field == "kecamatan" and step == "kecamatan":
         index = list(app.routing.kecamatan).index(value)
         kels = [(k, f"g:l:{index}:{i}") for i, k in enumerate(app.routing.kecamatan[value])]
         await _save(app, actor, update_id, "kelurahan", data, f"Kecamatan {esc(value)}: pilih <b>kelurahan</b>:",
-                    _grid(kels, 3) + [CANCEL])  # fmt: skip
+                    [*_grid(kels, 3), CANCEL])  # fmt: skip
     elif field == "o" and step == "kecamatan":
         outside = [(n, f"g:n:{i}") for i, n in enumerate(app.routing.neighbours)]
-        await _save(app, actor, update_id, "kelurahan", data, "Kecamatan di Kabupaten Blitar:", _grid(outside) + [CANCEL])
+        await _save(
+            app,
+            actor,
+            update_id,
+            "kelurahan",
+            data,
+            "Kecamatan di Kabupaten Blitar:",
+            [*_grid(outside), CANCEL],
+        )
     elif field == "location" and step == "kelurahan":
         data["location"] = value
         await _save(app, actor, update_id, "address", data, PROMPTS["address"], [CANCEL])
@@ -130,11 +145,15 @@ async def on_text(update: Update, context: Context, step: str, data: dict[str, A
             await _save(app, actor, update.update_id, "description", data, PROMPTS["description"], [CANCEL])
         elif step == "description":
             data["description"] = clean_text(text, "Keterangan", MAX_DESCRIPTION)
-            await _save(app, actor, update.update_id, "pin", data, PROMPTS["pin"], [[("Lewati", "g:skip")], CANCEL])
+            await _save(
+                app, actor, update.update_id, "pin", data, PROMPTS["pin"], [[("Lewati", "g:skip")], CANCEL]
+            )
         elif step == "pin" and text.strip() == "-":
             await _confirm(app, actor, update.update_id, data)
         else:
-            raise Refused("Gunakan tombol pada pesan terakhir, atau ketik /batal_form untuk membatalkan.", "stale_form")
+            raise Refused(
+                "Gunakan tombol pada pesan terakhir, atau ketik /batal_form untuk membatalkan.", "stale_form"
+            )
     except FieldError as exc:
         raise Refused(exc.message, "field") from None
 
@@ -148,7 +167,9 @@ async def _confirm(app: DispatchApp, actor: Actor, update_id: int, data: dict[st
         f"Lokasi: {esc(data['location'])}\nAlamat: {esc(data['address'])}\n"
         f"Telepon: {esc(data['phone'])}\nKeterangan: {esc(data['description'])}\nPin lokasi: {pin}"
     )
-    await _save(app, actor, update_id, "confirm", data, summary, [[("✅ Kirim", "g:ok"), ("✖️ Batal", "g:no")]])
+    await _save(
+        app, actor, update_id, "confirm", data, summary, [[("✅ Kirim", "g:ok"), ("✖️ Batal", "g:no")]]
+    )
 
 
 async def _save(app: DispatchApp, actor: Actor, update_id: int, step: str | None, data: dict[str, Any],

@@ -12,7 +12,10 @@ from handlers.common import Context, app_of
 
 async def on_membership(update: Update, context: Context) -> None:
     change = update.my_chat_member
-    if change is None or change.new_chat_member.status not in (ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR):
+    if change is None or change.new_chat_member.status not in (
+        ChatMemberStatus.MEMBER,
+        ChatMemberStatus.ADMINISTRATOR,
+    ):
         return
     app = app_of(context)
     chat_id = change.chat.id

@@ -36,6 +36,4 @@ async def on_message(update: Update, context: Context) -> None:
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
-    application.add_handler(
-        MessageHandler((filters.TEXT & ~filters.COMMAND) | filters.LOCATION, on_message)
-    )
+    application.add_handler(MessageHandler((filters.TEXT & ~filters.COMMAND) | filters.LOCATION, on_message))

@@ -65,6 +65,15 @@ class _StateWatch:
             await radio_changed(self.app, False)
 
 
+def _embedded_secret(settings: Settings) -> tuple[Path, str]:
+    data_dir = Path(settings.mumble.data_dir).absolute()
+    return data_dir, _superuser_password(settings, data_dir)
+
+
+def _murmurd_installed() -> bool:
+    return shutil.which("murmurd") is not None or Path("/usr/sbin/murmurd").exists()
+
+
 def _superuser_password(settings: Settings, data_dir: Path) -> str:
     given = settings.mumble.superuser_password.get_secret_value()
     if given:
@@ -86,18 +95,19 @@ async def start_radio(app: DispatchApp, settings: Settings) -> RadioRuntime | No
     murmur: EmbeddedMurmur | None = None
     superuser = mumble.superuser_password.get_secret_value() or None
     if mumble.embedded:
-        if shutil.which("murmurd") is None and not Path("/usr/sbin/murmurd").exists():
+        if not _murmurd_installed():
             log.error("radio: murmurd tidak terpasang (apt-get install mumble-server); radio dimatikan")
             return None
-        data_dir = Path(mumble.data_dir).resolve()
-        superuser = _superuser_password(settings, data_dir)
+        data_dir, superuser = await asyncio.to_thread(_embedded_secret, settings)
         murmur = EmbeddedMurmur(data_dir / "server", mumble.port, superuser, host=mumble.host)
         try:
             await murmur.start()
         except (RadioError, OSError) as exc:
             log.error("radio: murmurd lokal gagal dijalankan (%s); Telegram tetap berjalan", exc)
             murmur = None
-    channels = [mumble.dispatch_channel] + [a.mumble_channel for a in settings.agencies.values() if a.mumble_channel]
+    channels = [mumble.dispatch_channel] + [
+        a.mumble_channel for a in settings.agencies.values() if a.mumble_channel
+    ]
     holder: dict[str, Any] = {}
 
     async def on_message(message: Any) -> None:

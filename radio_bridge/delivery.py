@@ -67,7 +67,9 @@ class RadioDelivery:
                 continue  # keep the queue reorderable: a later priority 1 may still jump ahead
             await self._deliver(row)
             return 0.01
-        waits = [r.due_at - now for r in rows if r.due_at > now] + ([speaking_left] if speaking_left > 0 else [])
+        waits = [r.due_at - now for r in rows if r.due_at > now] + (
+            [speaking_left] if speaking_left > 0 else []
+        )
         return max(0.05, min(waits, default=30.0))
 
     async def _deliver(self, row: OutboxRecord) -> None:
@@ -82,7 +84,7 @@ class RadioDelivery:
             log.error("radio row %s failed: %s", row.id, exc)
             async with self.app.store.transaction(self.app.clock()) as tx:
                 await tx.outbox.failed(row.id, str(exc))
-                await tx.events.add("delivery_failed", "radio", incident_id=row.incident_id, kind=row.kind,
+                await tx.events.add("delivery_failed", "radio", incident_id=row.incident_id, outbox_kind=row.kind,
                                     error=str(exc)[:300])  # fmt: skip
             return
         async with self.app.store.transaction(self.app.clock()) as tx:
@@ -93,7 +95,13 @@ class RadioDelivery:
         if row.kind == "radio_text":
             await self.link.post(row.target, html.escape(str(p["text"])))
             return
-        facts = (int(p["number"]), str(p["category"]), p.get("kelurahan"), p.get("kecamatan"), str(p["address"]))
+        facts = (
+            int(p["number"]),
+            str(p["category"]),
+            p.get("kelurahan"),
+            p.get("kecamatan"),
+            str(p["address"]),
+        )
         agencies = [str(a) for a in p.get("agencies", [])]
         prefix = "ULANG. " if p.get("repeat") else ""
         if row.kind == "radio_post":

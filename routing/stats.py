@@ -6,7 +6,6 @@ by storage), and gets back plain dataclasses that any renderer can print.
 
 from __future__ import annotations
 
-
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence

@@ -34,7 +34,9 @@ class IncidentRepo:
         self.db = db
 
     async def next_number(self, year: int) -> int:
-        async with self.db.execute("SELECT COALESCE(MAX(number), 0) + 1 FROM incidents WHERE year = ?", (year,)) as c:
+        async with self.db.execute(
+            "SELECT COALESCE(MAX(number), 0) + 1 FROM incidents WHERE year = ?", (year,)
+        ) as c:
             row = await c.fetchone()
         return int(row[0]) if row else 1
 
@@ -60,7 +62,8 @@ class IncidentRepo:
     async def by_number(self, number: int) -> IncidentRecord | None:
         # Numbers restart each year: an open incident wins over an older closed one with the same number.
         async with self.db.execute(
-            "SELECT * FROM incidents WHERE number = ? ORDER BY state = 'open' DESC, year DESC LIMIT 1", (number,)
+            "SELECT * FROM incidents WHERE number = ? ORDER BY state = 'open' DESC, year DESC LIMIT 1",
+            (number,),
         ) as c:
             row = await c.fetchone()
         return IncidentRecord.from_row(row) if row else None
@@ -69,12 +72,13 @@ class IncidentRepo:
         async with self.db.execute("SELECT * FROM incidents WHERE state = 'open' ORDER BY created_at") as c:
             return [IncidentRecord.from_row(r) for r in await c.fetchall()]
 
-    async def end(self, incident_id: int, state: str, at: float, disposition: str | None, reason: str | None) -> None:
+    async def end(
+        self, incident_id: int, state: str, at: float, disposition: str | None, reason: str | None
+    ) -> None:
         await self.db.execute(
             "UPDATE incidents SET state = ?, ended_at = ?, disposition = ?, state_reason = ? WHERE id = ?",
             (state, at, disposition, reason, incident_id),
         )
-
 
     async def forget_phones(self, before: float) -> int:
         cur = await self.db.execute(
@@ -101,7 +105,9 @@ class AssignmentRepo:
         return AssignmentRecord.from_row(row) if row else None
 
     async def for_incident(self, incident_id: int) -> list[AssignmentRecord]:
-        async with self.db.execute("SELECT * FROM assignments WHERE incident_id = ? ORDER BY id", (incident_id,)) as c:
+        async with self.db.execute(
+            "SELECT * FROM assignments WHERE incident_id = ? ORDER BY id", (incident_id,)
+        ) as c:
             return [AssignmentRecord.from_row(r) for r in await c.fetchall()]
 
     async def find(self, incident_id: int, agency: str) -> AssignmentRecord | None:
@@ -122,4 +128,6 @@ class AssignmentRepo:
         )
 
     async def set_card(self, assignment_id: int, message_id: int) -> None:
-        await self.db.execute("UPDATE assignments SET message_id = ? WHERE id = ?", (message_id, assignment_id))
+        await self.db.execute(
+            "UPDATE assignments SET message_id = ? WHERE id = ?", (message_id, assignment_id)
+        )

@@ -22,7 +22,8 @@ class InboxRepo:
 
     async def unhandled(self, limit: int = 100) -> list[tuple[int, dict[str, Any]]]:
         async with self.db.execute(
-            "SELECT update_id, payload FROM inbox WHERE handled_at IS NULL ORDER BY update_id LIMIT ?", (limit,)
+            "SELECT update_id, payload FROM inbox WHERE handled_at IS NULL ORDER BY update_id LIMIT ?",
+            (limit,),
         ) as c:
             return [(row[0], json.loads(row[1])) for row in await c.fetchall()]
 
@@ -33,7 +34,8 @@ class InboxRepo:
 
     async def mark_handled(self, update_id: int) -> None:
         await self.db.execute(
-            "UPDATE inbox SET handled_at = ? WHERE update_id = ? AND handled_at IS NULL", (self.now, update_id)
+            "UPDATE inbox SET handled_at = ? WHERE update_id = ? AND handled_at IS NULL",
+            (self.now, update_id),
         )
 
     async def next_offset(self) -> int | None:
@@ -97,11 +99,14 @@ class CallRepo:
     async def count_from_phone(self, phone: str, types: tuple[str, ...], since: float) -> int:
         marks = ",".join("?" * len(types))
         async with self.db.execute(
-            f"SELECT COUNT(*) FROM calls WHERE phone = ? AND at >= ? AND type IN ({marks})", (phone, since, *types)
+            f"SELECT COUNT(*) FROM calls WHERE phone = ? AND at >= ? AND type IN ({marks})",
+            (phone, since, *types),
         ) as c:
             row = await c.fetchone()
         return int(row[0]) if row else 0
 
     async def forget_phones(self, before: float) -> int:
-        cur = await self.db.execute("UPDATE calls SET phone = NULL WHERE phone IS NOT NULL AND at < ?", (before,))
+        cur = await self.db.execute(
+            "UPDATE calls SET phone = NULL WHERE phone IS NOT NULL AND at < ?", (before,)
+        )
         return max(cur.rowcount, 0)

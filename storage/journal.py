@@ -34,7 +34,9 @@ class EventRepo:
         )  # fmt: skip
 
     async def for_incident(self, incident_id: int) -> list[EventRecord]:
-        async with self.db.execute("SELECT * FROM events WHERE incident_id = ? ORDER BY id", (incident_id,)) as c:
+        async with self.db.execute(
+            "SELECT * FROM events WHERE incident_id = ? ORDER BY id", (incident_id,)
+        ) as c:
             return [EventRecord.from_row(r) for r in await c.fetchall()]
 
 

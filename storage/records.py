@@ -33,7 +33,7 @@ class IncidentRecord:
 
     @classmethod
     def from_row(cls, row: aiosqlite.Row) -> IncidentRecord:
-        return cls(**{name: row[name] for name in cls.__slots__})  # type: ignore[attr-defined]
+        return cls(**{name: row[name] for name in cls.__slots__})
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +55,7 @@ class AssignmentRecord:
 
     @classmethod
     def from_row(cls, row: aiosqlite.Row) -> AssignmentRecord:
-        return cls(**{name: row[name] for name in cls.__slots__})  # type: ignore[attr-defined]
+        return cls(**{name: row[name] for name in cls.__slots__})
 
     def at(self, state: str) -> float | None:
         value: float | None = getattr(self, f"{state}_at", None)
@@ -107,6 +107,6 @@ class EventRecord:
 
     @classmethod
     def from_row(cls, row: aiosqlite.Row) -> EventRecord:
-        values = {name: row[name] for name in cls.__slots__}  # type: ignore[attr-defined]
+        values = {name: row[name] for name in cls.__slots__}
         values["data"] = json.loads(values["data"])
         return cls(**values)

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.pacing import Pacer
 from routing.table import load_routing
 from tests.bench_common import (
     LATENCY,
@@ -305,6 +306,8 @@ def render(result: dict[str, Any]) -> str:
         ),
         default=(float("inf"), 0),
     )
+    pacer = Pacer()
+    gap, window = pacer.per_chat_gap, float(getattr(pacer, "group_window", 60.0))
     sends = sum(1 for a in accepts if a.method == "sendmessage")
     edits = sum(1 for a in accepts if a.method.startswith("edit"))
     group_msgs = sum(1 for a in accepts if a.chat_id in api.group_chats)
@@ -399,8 +402,9 @@ def render(result: dict[str, Any]) -> str:
         f"card renders coalesced (superseded): {dbc['superseded']}; ULANG re-posts: {api.repeats}; "
         f"peak outbox backlog: {result['peaks'].get('pending', 0)} rows",
         f"tightest 21 consecutive messages to one group (fake's accept times): {tightest[0]:.3f} s "
-        f"(chat {tightest[1]}); our pacer lets the 21st go 60.000 s after the 1st by its own clock, taken "
-        "before the attempt transaction, card read and HTTP request, so jitter on that path shows up here",
+        f"(chat {tightest[1]}); bot.pacing.Pacer lets the 21st go {window:.1f} s after the 1st and keeps "
+        f"{gap:.1f} s per chat by its own clock, taken before the attempt transaction, card read and HTTP "
+        "request, so jitter on that path shows up here",
         "edits are timed by the bench (TimedBotApi): SentMessage.edits snapshots keep the original "
         "accepted_at",
     ]

@@ -65,7 +65,12 @@ class BotProcess:
         self.logs.append(log)
         with log.open("wb") as out:
             self.proc = await asyncio.create_subprocess_exec(
-                sys.executable, str(ROOT / "run.py"), cwd=str(ROOT), env=self.env, stdout=out, stderr=out,
+                sys.executable,
+                str(ROOT / "run.py"),
+                cwd=str(ROOT),
+                env=self.env,
+                stdout=out,
+                stderr=out,
                 stdin=asyncio.subprocess.DEVNULL,
             )
 
@@ -125,7 +130,9 @@ async def make_world(tmp_path: Path, *, call_takers_group: bool = False, extra: 
     async with FakeBotApi(token=TOKEN) as api:
         db = tmp_path / "dispatch.sqlite3"
         settings = tmp_path / "settings.toml"
-        settings.write_text(settings_toml(api, db, call_takers_group=call_takers_group, extra=extra, mumble=mumble))
+        settings.write_text(
+            settings_toml(api, db, call_takers_group=call_takers_group, extra=extra, mumble=mumble)
+        )
         bot = BotProcess(tmp_path, bot_env(settings, **(env or {})))
         world = World(api, bot, db)
         await bot.start()

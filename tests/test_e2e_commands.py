@@ -67,7 +67,9 @@ async def test_guided_form_cancel_stores_nothing(world: World) -> None:
 
 async def test_outside_city_is_handed_off(world: World) -> None:
     api = world.api
-    api.send_text(world.call_taker, world.call_taker, "/baru kebakaran | Garum | Jl. Raya Garum | - | Gudang terbakar")
+    api.send_text(
+        world.call_taker, world.call_taker, "/baru kebakaran | Garum | Jl. Raya Garum | - | Gudang terbakar"
+    )
     reply = await api.wait_message(CALL_TAKER, "#1")
     assert "112 Kabupaten Blitar" in reply.text
     assert db_rows(world, "SELECT state, kecamatan FROM incidents") == [("handed_off", "Garum")]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from pathlib import Path
 
-from tests.e2e import CALL_TAKER, DAMKAR, POLRES, World
+from tests.e2e import CALL_TAKER, DAMKAR, POLRES, World, make_world
 
 ONE_LINE = "/baru kebakaran | Sentul | Jl. Kenari 17 | 081234567890 | Rumah terbakar, 2 orang terjebak"
 
@@ -65,7 +66,12 @@ async def test_every_button_forward_and_decline_with_reason(world: World) -> Non
     polres = await api.wait_message(POLRES, "#1")
     api.tap(world.polres_member, world.polres, polres.message_id, button(polres, "Tolak"))
     prompt = await api.wait_message(POLRES, "alasan")
-    api.send_text(world.polres_member, world.polres, "Personel sedang di lokasi lain", reply_to_message_id=prompt.message_id)
+    api.send_text(
+        world.polres_member,
+        world.polres,
+        "Personel sedang di lokasi lain",
+        reply_to_message_id=prompt.message_id,
+    )
     await api.wait_edit(POLRES, polres.message_id, "Ditolak")
     notice = await api.wait_message(CALL_TAKER, "Polres menolak #1")
     assert "Personel sedang di lokasi lain" in notice.text and "/tambah 1" in notice.text
@@ -105,7 +111,9 @@ async def test_forged_and_foreign_chat_presses_change_nothing(world: World) -> N
     ]
     await api.wait_for(lambda: all(t in api.answered_callbacks for t in taps))
     assert db_rows(world, "SELECT state FROM assignments WHERE state <> 'notified'") == []
-    reasons = {r[0] for r in db_rows(world, "SELECT json_extract(data, '$.reason') FROM events WHERE kind='refused'")}
+    reasons = {
+        r[0] for r in db_rows(world, "SELECT json_extract(data, '$.reason') FROM events WHERE kind='refused'")
+    }
     assert {"foreign_chat", "forged_callback"} <= reasons
 
 
@@ -138,8 +146,11 @@ async def test_bad_inputs_get_clear_replies_and_store_nothing(world: World) -> N
 
 async def test_html_in_fields_is_escaped_on_the_card(world: World) -> None:
     api = world.api
-    api.send_text(world.call_taker, world.call_taker,
-                  "/baru kebakaran | Sentul | Jl. <b>Kenari</b> & Gg. <3 | - | <script>alert(1)</script>")
+    api.send_text(
+        world.call_taker,
+        world.call_taker,
+        "/baru kebakaran | Sentul | Jl. <b>Kenari</b> & Gg. <3 | - | <script>alert(1)</script>",
+    )
     card = await api.wait_message(DAMKAR, "#1")
     assert "Jl. <b>Kenari</b> & Gg. <3" in card.text  # shown literally, not as markup
     assert "<script>alert(1)</script>" in card.text
@@ -195,3 +206,17 @@ async def test_429_and_502_on_send_are_delivered_later(world: World) -> None:
     await api.wait_message(CALL_TAKER, "#1", timeout=15)
     statuses = [c.http_status for c in api.calls_of("sendMessage")]
     assert 429 in statuses and 502 in statuses
+
+
+async def test_a_card_telegram_refuses_warns_the_call_taker(tmp_path: Path) -> None:
+    # PLN's group id is wrong (the bot is not in it): Telegram answers 400 "chat not found".
+    async for world in make_world(tmp_path, extra="[agencies.pln]\nchat_id = -4040"):
+        api = world.api
+        api.send_text(world.call_taker, world.call_taker, ONE_LINE)
+        await api.wait_message(DAMKAR, "#1")
+        warning = await api.wait_message(CALL_TAKER, "untuk PLN gagal terkirim", timeout=15)
+        assert "Hubungi lewat telepon" in warning.text
+        failed = db_rows(
+            world, "SELECT json_extract(data, '$.outbox_kind') FROM events WHERE kind = 'delivery_failed'"
+        )
+        assert failed == [("card",)]

@@ -15,7 +15,10 @@ def db_rows(world: World, sql: str, *args: object) -> list[tuple[object, ...]]:
 
 
 def refusals(world: World) -> list[str]:
-    return [str(r[0]) for r in db_rows(world, "SELECT json_extract(data, '$.reason') FROM events WHERE kind='refused'")]
+    return [
+        str(r[0])
+        for r in db_rows(world, "SELECT json_extract(data, '$.reason') FROM events WHERE kind='refused'")
+    ]
 
 
 def snapshot(world: World) -> tuple[object, ...]:
@@ -34,12 +37,36 @@ REFUSED_ROWS = [
     ("stranger", "/prank 08123456789", False, None, "stranger"),
     ("call_taker", ONE_LINE, True, "Pesan terusan", "forwarded"),
     ("call_taker", "/baru " + "x" * 5000, False, "terlalu panjang", "too_long"),
-    ("call_taker", "/baru kebakaran | Sentul | Jl. A | 0812345678 | " + "y" * 4090, False, "terlalu panjang", "too_long"),
-    ("call_taker", "/baru '; DROP TABLE incidents; -- | Sentul | a | - | b", False, "Kategori tidak dikenal", "category"),
-    ("call_taker", "/baru kebakaran | Sentul' OR '1'='1 | a | - | b", False, "Kelurahan tidak dikenal", "location"),
+    (
+        "call_taker",
+        "/baru kebakaran | Sentul | Jl. A | 0812345678 | " + "y" * 4090,
+        False,
+        "terlalu panjang",
+        "too_long",
+    ),
+    (
+        "call_taker",
+        "/baru '; DROP TABLE incidents; -- | Sentul | a | - | b",
+        False,
+        "Kategori tidak dikenal",
+        "category",
+    ),
+    (
+        "call_taker",
+        "/baru kebakaran | Sentul' OR '1'='1 | a | - | b",
+        False,
+        "Kelurahan tidak dikenal",
+        "location",
+    ),
     ("call_taker", "/tutup 1; DELETE FROM events tertangani", False, "Nomor kejadian tidak valid", "format"),
     ("call_taker", "/tambah 1 polres<script>", False, "Kode instansi tidak dikenal", "agency"),
-    ("call_taker", "/baru kebakaran | Sentul | \u202e\u200f | - | b", False, "Alamat tidak boleh kosong", "field"),
+    (
+        "call_taker",
+        "/baru kebakaran | Sentul | \u202e\u200f | - | b",
+        False,
+        "Alamat tidak boleh kosong",
+        "field",
+    ),
     ("call_taker", "/info ", False, "Ringkasan tidak boleh kosong", "field"),
     ("supervisor", ONE_LINE, False, "tidak terdaftar", "stranger"),
 ]
@@ -99,7 +126,9 @@ async def test_taps_from_strangers_other_chats_and_forged_data(world: World) -> 
     assignment_id = terima.split(":")[1]
     taps = {
         "foreign_chat": api.tap(world.damkar_member, world.polres, polres_card.message_id, terima),
-        "forged_callback": api.tap(world.damkar_member, world.damkar, card.message_id, f"s:{assignment_id}:00000000:a"),
+        "forged_callback": api.tap(
+            world.damkar_member, world.damkar, card.message_id, f"s:{assignment_id}:00000000:a"
+        ),
         "forged_other": api.tap(world.stranger, world.damkar, card.message_id, "g:c:kebakaran"),
     }
     await api.wait_for(lambda: all(t in api.answered_callbacks for t in taps.values()))

@@ -38,5 +38,7 @@ async def test_full_numbers_are_deleted_after_retention_and_audited(tmp_path: Pa
         assert db.execute("SELECT phone, phone_masked FROM incidents").fetchall() == [(None, "0812****7890")]
         phones = db.execute("SELECT phone FROM calls ORDER BY id").fetchall()
         assert phones == [(None,), (None,), ("081277776666",)]
-        events = db.execute("SELECT json_extract(data, '$.count') FROM events WHERE kind='phones_deleted'").fetchall()
+        events = db.execute(
+            "SELECT json_extract(data, '$.count') FROM events WHERE kind='phones_deleted'"
+        ).fetchall()
         assert events == [(3,)]

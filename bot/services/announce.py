@@ -31,7 +31,9 @@ async def announce(tx: Tx, app: DispatchApp, incident: IncidentRecord, agencies:
     dispatch = app.settings.mumble.dispatch_channel
     channels = [dispatch] + [c for c in (app.agency_channel(a) for a in agencies) if c and c != dispatch]
     for channel in dict.fromkeys(channels):
-        await tx.outbox.add("mumble", "radio_post", channel, incident.priority, facts, incident_id=incident.id)
+        await tx.outbox.add(
+            "mumble", "radio_post", channel, incident.priority, facts, incident_id=incident.id
+        )
     await tx.outbox.add("mumble", "radio_speak", dispatch, incident.priority, facts, incident_id=incident.id)
 
 

@@ -11,7 +11,9 @@ LABELS = {"prank": "prank", "ghost": "ghost (diam)", "informasi": "informasi"}
 REPEAT_WINDOW_DAYS = 30
 
 
-async def log_call(app: DispatchApp, call_type: str, argument: str, actor: Actor, *, update_id: int | None) -> None:
+async def log_call(
+    app: DispatchApp, call_type: str, argument: str, actor: Actor, *, update_id: int | None
+) -> None:
     phone: str | None = None
     note: str | None = None
     if call_type == "informasi":
@@ -37,6 +39,8 @@ async def log_call(app: DispatchApp, call_type: str, argument: str, actor: Actor
         text = f"📝 Tercatat: panggilan {LABELS[call_type]}"
         text += f" dari {esc(masked)}." if masked else "."
         if repeats:
-            text += f"\n⚠️ Nomor ini sudah {repeats} kali prank/ghost dalam {REPEAT_WINDOW_DAYS} hari terakhir."
+            text += (
+                f"\n⚠️ Nomor ini sudah {repeats} kali prank/ghost dalam {REPEAT_WINDOW_DAYS} hari terakhir."
+            )
         await reply(tx, actor.chat_id, text)
     app.wake()

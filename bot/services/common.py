@@ -43,7 +43,9 @@ def number_label(incident: IncidentRecord) -> str:
 
 async def reply(tx: Tx, chat_id: int, text_html: str, *, incident_id: int | None = None,
                 priority: int = PRIORITY_REPLY, **extra: Any) -> None:  # fmt: skip
-    await tx.outbox.add("telegram", "text", chat_id, priority, {"html": text_html, **extra}, incident_id=incident_id)
+    await tx.outbox.add(
+        "telegram", "text", chat_id, priority, {"html": text_html, **extra}, incident_id=incident_id
+    )
 
 
 async def card(tx: Tx, incident: IncidentRecord, assignment: AssignmentRecord, kind: str = "card",

@@ -46,7 +46,9 @@ def category_or_refuse(app: DispatchApp, text: str) -> Category:
     category = app.routing.category(text.strip())
     if category is None or category.code == "informasi":
         codes = ", ".join(c for c in app.routing.categories if c != "informasi")
-        raise Refused(f"Kategori tidak dikenal: {text.strip()[:40] or '(kosong)'}. Pilihan: {codes}.", "category")
+        raise Refused(
+            f"Kategori tidak dikenal: {text.strip()[:40] or '(kosong)'}. Pilihan: {codes}.", "category"
+        )
     return category
 
 
@@ -55,7 +57,8 @@ def location_or_refuse(app: DispatchApp, text: str) -> Location:
     if location is None:
         lines = [f"{kec}: {', '.join(kels)}" for kec, kels in app.routing.kecamatan.items()]
         raise Refused(
-            f"Kelurahan tidak dikenal: {text.strip()[:40] or '(kosong)'}. Pilihan:\n" + "\n".join(lines), "location"
+            f"Kelurahan tidak dikenal: {text.strip()[:40] or '(kosong)'}. Pilihan:\n" + "\n".join(lines),
+            "location",
         )
     return location
 
@@ -121,7 +124,12 @@ async def dispatch_incident(app: DispatchApp, form: IncidentForm, actor: Actor, 
         )  # fmt: skip
         reached, by_phone = await assign(tx, app, incident, agencies, actor)
         await announce(tx, app, incident, agencies)
-        await reply(tx, actor.chat_id, _confirmation(app, incident, reached, by_phone, location), incident_id=incident_id)
+        await reply(
+            tx,
+            actor.chat_id,
+            _confirmation(app, incident, reached, by_phone, location),
+            incident_id=incident_id,
+        )
         if draft_done:
             await tx.drafts.delete(actor.id, actor.chat_id)
     app.wake()
@@ -149,8 +157,13 @@ async def assign(tx: Tx, app: DispatchApp, incident: IncidentRecord, agencies: t
 def _confirmation(app: DispatchApp, incident: IncidentRecord, reached: list[str], by_phone: list[str],
                   location: Location) -> str:  # fmt: skip
     category = app.routing.categories[incident.category].name
-    place = ", ".join(p for p in (location.kelurahan, f"Kec. {location.kecamatan}" if location.kecamatan else None) if p)
-    lines = [f"✅ <b>#{incident.number}</b> {esc(category)} tercatat (P{incident.priority}).", f"📍 {esc(place)}"]
+    place = ", ".join(
+        p for p in (location.kelurahan, f"Kec. {location.kecamatan}" if location.kecamatan else None) if p
+    )
+    lines = [
+        f"✅ <b>#{incident.number}</b> {esc(category)} tercatat (P{incident.priority}).",
+        f"📍 {esc(place)}",
+    ]
     if location.outside:
         lines.append(
             "↪️ Lokasi di luar Kota Blitar: serahkan ke <b>112 Kabupaten Blitar</b>. Dicatat sebagai diserahkan."

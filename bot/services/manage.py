@@ -20,10 +20,14 @@ async def _open_incident(tx: Tx, number: int) -> IncidentRecord:
     return incident
 
 
-async def add_agency(app: DispatchApp, number: int, agency_text: str, actor: Actor, *, update_id: int | None) -> None:
+async def add_agency(
+    app: DispatchApp, number: int, agency_text: str, actor: Actor, *, update_id: int | None
+) -> None:
     code = agency_text.strip().lower()
     if code not in app.routing.agencies:
-        raise Refused(f"Kode instansi tidak dikenal: {code[:40]}. Pilihan: {', '.join(app.routing.agencies)}.", "agency")
+        raise Refused(
+            f"Kode instansi tidak dikenal: {code[:40]}. Pilihan: {', '.join(app.routing.agencies)}.", "agency"
+        )
     async with app.store.transaction(app.clock(), update_id) as tx:
         incident = await _open_incident(tx, number)
         if incident.state != "open":
@@ -31,8 +35,10 @@ async def add_agency(app: DispatchApp, number: int, agency_text: str, actor: Act
         existing = await tx.assignments.find(incident.id, code)
         if existing is not None:
             state = "menolak" if existing.state == "declined" else "sudah ditugaskan"
-            raise Refused(f"{app.routing.agency_short(code)} {state} pada #{number}; pilih instansi lain.", "duplicate")
-        reached, by_phone = await assign(tx, app, incident, [code], actor)
+            raise Refused(
+                f"{app.routing.agency_short(code)} {state} pada #{number}; pilih instansi lain.", "duplicate"
+            )
+        reached, _ = await assign(tx, app, incident, [code], actor)
         await announce(tx, app, incident, [code])
         how = "dikirimi kartu" if reached else "hubungi lewat telepon (belum ada grup Telegram)"
         await reply(tx, actor.chat_id, f"➕ {esc(app.routing.agency_short(code))} ditambahkan ke <b>#{number}</b>: {how}.",
@@ -48,7 +54,9 @@ async def end_incident(app: DispatchApp, number: int, target: IncidentState, det
         disposition = detail.strip().lower()
         if disposition not in app.routing.dispositions:
             options = ", ".join(f"{k} ({v})" for k, v in app.routing.dispositions.items())
-            raise Refused(f"Kode penutupan tidak dikenal: {disposition[:40] or '(kosong)'}. Pilihan: {options}.", "code")
+            raise Refused(
+                f"Kode penutupan tidak dikenal: {disposition[:40] or '(kosong)'}. Pilihan: {options}.", "code"
+            )
     else:
         try:
             reason = clean_text(detail, "Alasan", MAX_REASON)

@@ -93,7 +93,9 @@ async def _tell_call_taker(tx: Tx, app: DispatchApp, incident: IncidentRecord, a
     agency = app.routing.agency_short(assignment.agency)
     via = "radio" if actor.channel == "radio" else "Telegram"
     when = app.local(tx.now).strftime("%H:%M")
-    text = f"{esc(agency)} {VERBS[state]} <b>#{incident.number}</b> ({esc(actor.name)}, {when} WIB, lewat {via})"
+    text = (
+        f"{esc(agency)} {VERBS[state]} <b>#{incident.number}</b> ({esc(actor.name)}, {when} WIB, lewat {via})"
+    )
     if state is AssignmentState.DECLINED:
         text += (
             f"\nAlasan: {esc(reason or '-')}"
@@ -104,14 +106,14 @@ async def _tell_call_taker(tx: Tx, app: DispatchApp, incident: IncidentRecord, a
     await radio_note(tx, app, incident, f"#{incident.number} {agency}: {LABELS[state]}")
 
 
-async def find_assignment(app: DispatchApp, number: int, agency: str) -> tuple[IncidentRecord, AssignmentRecord]:
+async def find_assignment(
+    app: DispatchApp, number: int, agency: str
+) -> tuple[IncidentRecord, AssignmentRecord]:
     async with app.store.reading(app.clock()) as tx:
         incident = await tx.incidents.by_number(number)
         if incident is None:
             raise Refused(f"Kejadian #{number} tidak ditemukan.", "unknown_incident")
         assignment = await tx.assignments.find(incident.id, agency)
     if assignment is None:
-        raise Refused(
-            f"{app.routing.agency_short(agency)} tidak ditugaskan pada #{number}.", "not_assigned"
-        )
+        raise Refused(f"{app.routing.agency_short(agency)} tidak ditugaskan pada #{number}.", "not_assigned")
     return incident, assignment

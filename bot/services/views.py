@@ -52,7 +52,7 @@ async def timeline(app: DispatchApp, number: int, actor: Actor, *, update_id: in
         incident = await tx.incidents.by_number(number)
         if incident is None:
             raise Refused(f"Kejadian #{number} tidak ditemukan.", "unknown_incident")
-        lines = incident_lines(app, incident) + ["", "<b>Riwayat</b>"]
+        lines = [*incident_lines(app, incident), "", "<b>Riwayat</b>"]
         for event in await tx.events.for_incident(incident.id):
             when = app.local(event.at).strftime("%d/%m %H:%M")
             lines.append(f"{when} {esc(_describe(app, event.kind, event.data))} — {esc(event.actor_name or 'sistem')}"

@@ -1,0 +1,45 @@
+"""Dependencies point inward: edges -> bot -> routing; only the composition root wires the edges."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def imported_packages(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_bot_imports_the_edges_only_in_the_composition_root() -> None:
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "bot").rglob("*.py")
+        if path.name != "compose.py" and imported_packages(path) & {"handlers", "radio_bridge"}
+    ]
+    assert offenders == []
+
+
+def test_storage_knows_nothing_above_it() -> None:
+    for path in (ROOT / "storage").rglob("*.py"):
+        assert not imported_packages(path) & {"bot", "handlers", "radio_bridge", "telegram"}, path
+
+
+def test_sql_lives_in_storage() -> None:
+    for package in ("bot", "handlers", "radio_bridge", "routing"):
+        for path in (ROOT / package).rglob("*.py"):
+            text = path.read_text(encoding="utf-8")
+            assert "await tx.db.execute" not in text and "db.execute(" not in text, path
+
+
+def test_the_settings_file_carries_no_secret() -> None:
+    text = (ROOT / "settings.toml").read_text(encoding="utf-8")
+    assert "token =" not in text.replace("# ", "")
