@@ -7,8 +7,9 @@ import os
 import random
 import re
 import sqlite3
+from pathlib import Path
 
-from tests.e2e import BPBD, CALL_TAKER, DAMKAR, POLRES, World
+from tests.e2e import BPBD, CALL_TAKER, DAMKAR, POLRES, World, make_world
 
 KILLS = int(os.environ.get("CHAOS_KILLS", "4"))
 OUTAGE_SECONDS = float(os.environ.get("CHAOS_OUTAGE", "4"))
@@ -26,11 +27,23 @@ def dispatch_line(i: int) -> str:
 
 
 def cards_for(world: World, chat: int, number: int) -> list[object]:
+    """First postings of an incident's card (not the ULANG re-posts of the escalation ladder)."""
     pattern = re.compile(rf"#{number} ·")
-    return [m for m in world.api.messages_in(chat) if m.text and pattern.search(m.text)]
+    return [
+        m for m in world.api.messages_in(chat) if m.text and pattern.search(m.text) and "ULANG" not in m.text
+    ]
 
 
-async def test_kill_9_during_a_burst_loses_nothing(world: World) -> None:
+# P1 cards not acknowledged within 3 s are re-posted, and after 8 s the supervisors are alerted.
+LADDER = "[escalation]\nack_p1 = 3\nalert_p1 = 8\n"
+
+
+async def test_kill_9_during_a_burst_loses_nothing(tmp_path: Path) -> None:
+    async for world in make_world(tmp_path, extra=LADDER):
+        await _burst_with_kills(world)
+
+
+async def _burst_with_kills(world: World) -> None:
     api = world.api
     rng = random.Random(112)
     sent = 0
@@ -73,6 +86,18 @@ async def test_kill_9_during_a_burst_loses_nothing(world: World) -> None:
     duplicates = sum(len(cards_for(world, chat, n)) - 1 for chat in GROUPS for n in range(1, sent + 1))
     # A kill can interrupt one send per chat in flight: each may be resent once, and is marked.
     assert duplicates <= len(repeats) <= KILLS * (len(GROUPS) + 1)
+    # Escalations neither lost nor doubled: every assignment never acknowledged climbed both steps once.
+    never = "SELECT id FROM assignments WHERE acknowledged_at IS NULL AND en_route_at IS NULL"
+    await api.wait_for(
+        lambda: db_rows(world, f"SELECT COUNT(*) FROM assignments WHERE id IN ({never}) AND escalation_level < 2")
+        == [(0,)],
+        timeout=60, recheck=0.2,
+    )  # fmt: skip
+    steps = db_rows(world, "SELECT assignment_id, json_extract(data, '$.level'), COUNT(*) FROM events"
+                    " WHERE kind = 'escalated' GROUP BY 1, 2")  # fmt: skip
+    assert all(count == 1 for _, _, count in steps)
+    climbed = {a for a, level, _ in steps if level == 2}
+    assert {r[0] for r in db_rows(world, never)} <= climbed
     assert db_rows(world, "PRAGMA integrity_check") == [("ok",)]
 
 
