@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import functools
 import logging
 import random
@@ -15,6 +14,7 @@ from bot.pacing import Pacer
 from bot.ports import DeliveryError, TelegramPort
 from bot.render import card as render_card
 from bot.services.common import PRIORITY_NOTICE, esc, reply
+from bot.worker import WakeableLoop
 from storage.records import OutboxRecord
 from storage.uow import Tx
 
@@ -30,24 +30,14 @@ class TelegramDelivery:
         self.port = port
         self.pacer = pacer or Pacer()
         self.max_in_flight = max_in_flight
-        self._wake = asyncio.Event()
+        self._loop = WakeableLoop("telegram outbox")
         self._in_flight: dict[str, asyncio.Task[None]] = {}
 
     def wake(self) -> None:
-        self._wake.set()
+        self._loop.wake()
 
     async def run(self) -> None:
-        while True:
-            self._wake.clear()
-            try:
-                delay = await self._dispatch_due()
-            except sqlite3.OperationalError as exc:  # a busy database is waited out
-                log.warning("outbox read failed: %s", exc)
-                delay = 0.5
-            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel racing a wake-up.
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(delay):
-                    await self._wake.wait()
+        await self._loop.run(self._dispatch_due)
 
     async def drain(self) -> None:
         """Wait for the deliveries in flight (used on shutdown)."""
@@ -82,7 +72,7 @@ class TelegramDelivery:
 
     def _done(self, target: str, _task: object = None) -> None:
         self._in_flight.pop(target, None)
-        self._wake.set()
+        self._loop.wake()
 
     async def _deliver(self, row: OutboxRecord) -> None:
         try:

@@ -8,8 +8,6 @@ the supervisors and the call taker. Agencies without a Telegram group are escala
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,6 +19,7 @@ from bot.render import place
 from bot.services.announce import announce
 from bot.services.common import PRIORITY_NOTICE, card, esc, reply
 from bot.settings import EscalationSettings
+from bot.worker import WakeableLoop
 from storage.escalation import EscalationRepo, Waiting
 from storage.records import AssignmentRecord, IncidentRecord
 from storage.uow import Tx
@@ -160,22 +159,19 @@ class EscalationScanner:
 
     def __init__(self, app: DispatchApp) -> None:
         self.app = app
-        self._wake = asyncio.Event()
+        self._loop = WakeableLoop("escalation")
 
     def wake(self) -> None:
-        self._wake.set()
+        self._loop.wake()
 
     async def run(self) -> None:
-        while True:
-            self._wake.clear()
-            try:
-                next_due = await escalate_due(self.app)
-                delay = MAX_SLEEP if next_due is None else next_due - self.app.clock()
-            except Exception:  # a locked database or a bug must not stop dispatch; try again shortly
-                log.exception("escalation scan failed")
-                delay = RETRY_AFTER_ERROR
-            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel that races a wake-up,
-            # and the worker would then never stop on SIGTERM.
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(min(MAX_SLEEP, max(delay, 0.02))):
-                    await self._wake.wait()
+        await self._loop.run(self._scan)
+
+    async def _scan(self) -> float:
+        try:
+            next_due = await escalate_due(self.app)
+        except Exception:  # a locked database or a bug must not stop dispatch; try again shortly
+            log.exception("escalation scan failed")
+            return RETRY_AFTER_ERROR
+        delay = MAX_SLEEP if next_due is None else next_due - self.app.clock()
+        return min(MAX_SLEEP, max(delay, 0.02))

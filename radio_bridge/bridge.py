@@ -98,8 +98,9 @@ async def start_radio(app: DispatchApp, settings: Settings) -> RadioRuntime | No
         if not _murmurd_installed():
             log.error("radio: murmurd tidak terpasang (apt-get install mumble-server); radio dimatikan")
             return None
-        data_dir, superuser = await asyncio.to_thread(_embedded_secret, settings)
-        murmur = EmbeddedMurmur(data_dir / "server", mumble.port, superuser, host=mumble.host)
+        data_dir, secret = await asyncio.to_thread(_embedded_secret, settings)
+        superuser = secret
+        murmur = EmbeddedMurmur(data_dir / "server", mumble.port, secret, host=mumble.host)
         try:
             await murmur.start()
         except (RadioError, OSError) as exc:

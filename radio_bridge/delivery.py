@@ -3,15 +3,13 @@ one announcement spoken at a time; what waited longer than stale_after is summar
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import html
 import logging
-import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 
 from bot.app import DispatchApp
+from bot.worker import WakeableLoop
 from radio_bridge.errors import RadioError, RadioUnavailable, SpeechError
 from radio_bridge.link import RadioLink
 from radio_bridge.speech import synthesise
@@ -28,27 +26,18 @@ class RadioDelivery:
         self.app = app
         self.link = link
         self.synth = synth
-        self._wake = asyncio.Event()
+        self._loop = WakeableLoop("radio outbox")
         self._speaking_until = 0.0
         self.spoken_at: list[float] = []  # monotonic times speech was handed to the link (benchmarks)
 
     def wake(self) -> None:
-        self._wake.set()
+        self._loop.wake()
 
     async def run(self) -> None:
-        while True:
-            self._wake.clear()
-            delay = 30.0
-            if self.link.connected:
-                try:
-                    delay = await self._pass()
-                except sqlite3.OperationalError as exc:  # a busy database is waited out
-                    log.warning("radio outbox read failed: %s", exc)
-                    delay = 0.5
-            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel racing a wake-up.
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(delay):
-                    await self._wake.wait()
+        await self._loop.run(self._when_connected)
+
+    async def _when_connected(self) -> float:
+        return await self._pass() if self.link.connected else 30.0
 
     async def _pass(self) -> float:
         now = self.app.clock()
