@@ -20,7 +20,7 @@ from storage.uow import Tx
 
 log = logging.getLogger(__name__)
 REPEAT_MARK = "<i>(mungkin terkirim dua kali)</i>"
-MAX_BACKOFF = 60.0
+MAX_BACKOFF = 30.0
 
 
 class TelegramDelivery:
@@ -32,6 +32,7 @@ class TelegramDelivery:
         self.max_in_flight = max_in_flight
         self._loop = WakeableLoop("telegram outbox")
         self._in_flight: dict[str, asyncio.Task[None]] = {}
+        self._outage = False
 
     def wake(self) -> None:
         self._loop.wake()
@@ -84,10 +85,19 @@ class TelegramDelivery:
         try:
             await self._send(row)
         except DeliveryError as exc:
+            if not exc.permanent and exc.retry_after is None:
+                self._outage = True
             await self._failed(row, exc)
+            return
         except Exception as exc:  # a bug must not stop the worker; the row is retried and logged
             log.exception("delivery of outbox row %s failed", row.id)
             await self._failed(row, DeliveryError(f"{type(exc).__name__}: {exc}"))
+            return
+        if self._outage:
+            # Telegram answers again: what was backing off during the outage may go now, not in 30 s.
+            self._outage = False
+            async with self.app.store.transaction(self.app.clock()) as tx:
+                await tx.outbox.end_backoff("telegram")
 
     async def _send(self, row: OutboxRecord) -> None:
         chat_id = int(row.target)

@@ -88,6 +88,14 @@ class OutboxRepo:
             "UPDATE outbox SET due_at = ?, last_error = ? WHERE id = ?", (due_at, error[:500], row_id)
         )
 
+    async def end_backoff(self, channel: str) -> None:
+        """Rows waiting out a network failure become due now (rows told retry_after keep their time)."""
+        await self.db.execute(
+            "UPDATE outbox SET due_at = ? WHERE state = 'pending' AND channel = ? AND due_at > ?"
+            " AND attempts > 0 AND last_error NOT LIKE '429%'",
+            (self.now, channel, self.now),
+        )
+
     async def failed(self, row_id: int, error: str) -> None:
         await self.db.execute(
             "UPDATE outbox SET state = 'failed', last_error = ? WHERE id = ?", (error[:500], row_id)

@@ -69,14 +69,16 @@ async def _burst_with_kills(world: World) -> None:
         await world.bot.kill()
         await world.bot.start()
         await api.wait_polling(timeout=20)
-    # Settle: every dispatch's cards in every group, every tap applied.
+    # Settle: every dispatch's cards in every group, every tap applied. Each group takes ~1 message
+    # a second, and the ladder re-posts unanswered cards: allow for the paced backlog.
+    settle = 60 + 3 * sent
     await api.wait_for(
-        lambda: all(cards_for(world, chat, n) for chat in GROUPS for n in range(1, sent + 1)), timeout=60
+        lambda: all(cards_for(world, chat, n) for chat in GROUPS for n in range(1, sent + 1)), timeout=settle
     )
     await api.wait_for(
         lambda: db_rows(world, "SELECT COUNT(*) FROM assignments WHERE agency = 'damkar' AND state = 'acknowledged'")
         == [(len(tapped),)],
-        timeout=30, recheck=0.2,
+        timeout=settle, recheck=0.2,
     )  # fmt: skip
     assert db_rows(world, "SELECT COUNT(*), COUNT(DISTINCT number) FROM incidents") == [(sent, sent)]
     acks = db_rows(world, "SELECT COUNT(*) FROM events WHERE kind = 'status'")
@@ -91,7 +93,7 @@ async def _burst_with_kills(world: World) -> None:
     await api.wait_for(
         lambda: db_rows(world, f"SELECT COUNT(*) FROM assignments WHERE id IN ({never}) AND escalation_level < 2")
         == [(0,)],
-        timeout=60, recheck=0.2,
+        timeout=settle, recheck=0.2,
     )  # fmt: skip
     steps = db_rows(world, "SELECT assignment_id, json_extract(data, '$.level'), COUNT(*) FROM events"
                     " WHERE kind = 'escalated' GROUP BY 1, 2")  # fmt: skip
