@@ -7,7 +7,6 @@ import base64
 import functools
 import logging
 import random
-import sqlite3
 
 from bot.app import DispatchApp
 from bot.pacing import Pacer
@@ -53,6 +52,7 @@ class TelegramDelivery:
         heads: dict[str, OutboxRecord] = {}
         for row in rows:
             heads.setdefault(row.target, row)  # per chat: strict order by (priority, id)
+        chosen: list[OutboxRecord] = []
         for target, row in heads.items():
             if target in self._in_flight:
                 continue
@@ -63,25 +63,28 @@ class TelegramDelivery:
             if wait > 0:
                 delay = min(delay, wait)
                 continue
-            if len(self._in_flight) >= self.max_in_flight:
+            if len(self._in_flight) + len(chosen) >= self.max_in_flight:
                 break
-            self.pacer.record(target)
-            task = asyncio.create_task(self._deliver(row))
-            self._in_flight[target] = task
-            task.add_done_callback(functools.partial(self._done, target))
+            self.pacer.record(target)  # now, so the next chat in this pass sees it in the overall limit
+            chosen.append(row)
+        if chosen:
+            await self._start(chosen)
         return max(delay, 0.01)
+
+    async def _start(self, rows: list[OutboxRecord]) -> None:
+        # One commit for the whole pass: after a crash, attempts > 0 says "this may have gone out already".
+        async with self.app.store.transaction(self.app.clock()) as tx:
+            await tx.outbox.begin_attempts([row.id for row in rows])
+        for row in rows:
+            task = asyncio.create_task(self._deliver(row))
+            self._in_flight[row.target] = task
+            task.add_done_callback(functools.partial(self._done, row.target))
 
     def _done(self, target: str, _task: object = None) -> None:
         self._in_flight.pop(target, None)
         self._loop.wake()
 
     async def _deliver(self, row: OutboxRecord) -> None:
-        try:
-            async with self.app.store.transaction(self.app.clock()) as tx:
-                await tx.outbox.begin_attempt(row.id)
-        except sqlite3.OperationalError as exc:
-            log.warning("outbox row %s not started: %s", row.id, exc)
-            return
         try:
             await self._send(row)
         except DeliveryError as exc:

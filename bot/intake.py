@@ -87,6 +87,7 @@ class DurableIntake:
         user_id, chat_id = sender_of(payload)
         if user_id is not None and not self.throttle.allow(user_id):
             await self._drop_flood(update_id, user_id, chat_id)
+            self.app.store.marked.discard(update_id)
             return
         update = Update.de_json(payload, self.application.bot)
         self.failed_now.pop(update_id, None)
@@ -101,8 +102,11 @@ class DurableIntake:
                 await asyncio.sleep(0.2 * attempts)
                 return
             await self._give_up(update)
-        async with self.app.store.transaction(self.app.clock()) as tx:
-            await tx.inbox.mark_handled(update_id)
+        if update_id in self.app.store.marked:
+            self.app.store.marked.discard(update_id)  # the handler's transaction already did it
+        else:
+            async with self.app.store.transaction(self.app.clock()) as tx:
+                await tx.inbox.mark_handled(update_id)
         self._attempts.pop(update_id, None)
 
     async def _drop_flood(self, update_id: int, user_id: int, chat_id: int | None) -> None:

@@ -73,9 +73,11 @@ class OutboxRepo:
         ) as c:
             return [OutboxRecord.from_row(r) for r in await c.fetchall()]
 
-    async def begin_attempt(self, row_id: int) -> None:
-        # Committed before the send: after a crash, attempts > 0 says "this may have gone out already".
-        await self.db.execute("UPDATE outbox SET attempts = attempts + 1 WHERE id = ?", (row_id,))
+    async def begin_attempts(self, row_ids: list[int]) -> None:
+        # Committed before the sends: after a crash, attempts > 0 says "this may have gone out already".
+        await self.db.executemany(
+            "UPDATE outbox SET attempts = attempts + 1 WHERE id = ?", [(i,) for i in row_ids]
+        )
 
     async def sent(self, row_id: int, message_id: int | None) -> None:
         await self.db.execute(

@@ -37,6 +37,7 @@ class Store:
         self.db = db
         # One connection, so transactions must not interleave between coroutines.
         self._lock = asyncio.Lock()
+        self.marked: set[int] = set()  # updates whose handler's own transaction marked them handled
 
     @classmethod
     async def open(cls, path: str | Path) -> Store:
@@ -55,6 +56,8 @@ class Store:
             yield tx
             if update_id is not None:
                 await tx.inbox.mark_handled(update_id)
+        if update_id is not None:
+            self.marked.add(update_id)
 
     @contextlib.asynccontextmanager
     async def reading(self, now: float) -> AsyncIterator[Tx]:
