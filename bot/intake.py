@@ -84,8 +84,8 @@ class DurableIntake:
             return await tx.inbox.unhandled()
 
     async def _handle(self, update_id: int, payload: dict[str, Any]) -> None:
-        user_id, chat_id = sender_of(payload)
-        if user_id is not None and not self.throttle.allow(user_id):
+        user_id, chat_id, sent_at = sender_of(payload)
+        if user_id is not None and not self.throttle.allow(user_id, sent_at):
             await self._drop_flood(update_id, user_id, chat_id)
             self.app.store.marked.discard(update_id)
             return

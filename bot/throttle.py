@@ -1,31 +1,32 @@
-"""Per-user flood control for incoming updates: one person cannot starve everyone else."""
+"""Per-user flood control for incoming updates: one person cannot starve everyone else.
+
+Messages are counted by the time Telegram says they were sent, not when they reach us: after the bot
+was down, a call taker's backlog of commands arrives in one batch and is not a flood."""
 
 from __future__ import annotations
 
 import time
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
 
 class Throttle:
-    def __init__(
-        self, limit: int = 30, window: float = 10.0, clock: Callable[[], float] = time.monotonic
-    ) -> None:
+    def __init__(self, limit: int = 30, window: float = 10.0, clock: Callable[[], float] = time.time) -> None:
         self.limit = limit
         self.window = window
         self.clock = clock
-        self._seen: dict[int, deque[float]] = defaultdict(deque)
+        self._seen: dict[int, list[float]] = defaultdict(list)
         self._warned_at: dict[int, float] = {}
 
-    def allow(self, user_id: int) -> bool:
-        now = self.clock()
+    def allow(self, user_id: int, sent_at: float | None = None) -> bool:
+        at = self.clock() if sent_at is None else sent_at
         seen = self._seen[user_id]
-        while seen and now - seen[0] >= self.window:
-            seen.popleft()
-        if len(seen) >= self.limit:
+        newest = max([at, *seen[-1:]])
+        seen[:] = [t for t in seen if t > newest - 2 * self.window]
+        if sum(1 for t in seen if at - self.window < t <= at) >= self.limit:
             return False
-        seen.append(now)
+        seen.append(at)
         return True
 
     def should_warn(self, user_id: int) -> bool:
@@ -37,12 +38,13 @@ class Throttle:
         return True
 
 
-def sender_of(payload: dict[str, Any]) -> tuple[int | None, int | None]:
-    """(user id, chat id) of a raw update, for the kinds people send."""
+def sender_of(payload: dict[str, Any]) -> tuple[int | None, int | None, float | None]:
+    """(user id, chat id, when it was sent if Telegram says) of a raw update."""
     for key in ("message", "edited_message", "callback_query", "my_chat_member"):
         item = payload.get(key)
         if isinstance(item, dict):
             user = item.get("from") or {}
             chat = item.get("chat") or (item.get("message") or {}).get("chat") or {}
-            return user.get("id"), chat.get("id")
-    return None, None
+            sent = item.get("date") if key != "callback_query" else None  # a tap carries no time of its own
+            return user.get("id"), chat.get("id"), float(sent) if sent else None
+    return None, None, None
