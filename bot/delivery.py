@@ -47,13 +47,11 @@ class TelegramDelivery:
     async def _dispatch_due(self) -> float:
         now = self.app.clock()
         async with self.app.store.reading(now) as tx:
-            rows = await tx.outbox.pending("telegram")
+            heads = await tx.outbox.heads("telegram")  # per chat: strict order by (priority, id)
         delay = 30.0
-        heads: dict[str, OutboxRecord] = {}
-        for row in rows:
-            heads.setdefault(row.target, row)  # per chat: strict order by (priority, id)
         chosen: list[OutboxRecord] = []
-        for target, row in heads.items():
+        for row in heads:
+            target = row.target
             if target in self._in_flight:
                 continue
             if row.due_at > now:

@@ -73,6 +73,16 @@ class OutboxRepo:
         ) as c:
             return [OutboxRecord.from_row(r) for r in await c.fetchall()]
 
+    async def heads(self, channel: str) -> list[OutboxRecord]:
+        """The next row for each target, by (priority, id): however long one chat's backlog, every
+        other chat still has its turn."""
+        async with self.db.execute(
+            "SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY target ORDER BY priority, id) AS turn"
+            " FROM outbox WHERE state = 'pending' AND channel = ?) WHERE turn = 1 ORDER BY priority, id",
+            (channel,),
+        ) as c:
+            return [OutboxRecord.from_row(r) for r in await c.fetchall()]
+
     async def begin_attempts(self, row_ids: list[int]) -> None:
         # Committed before the sends: after a crash, attempts > 0 says "this may have gone out already".
         await self.db.executemany(

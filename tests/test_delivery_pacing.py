@@ -100,3 +100,13 @@ async def test_priority_one_goes_before_a_digest_in_the_same_chat(tmp_path: Path
     assert to_group == ["P1 kebakaran", "digest bagian 1", "digest bagian 2"]
     assert port.sent[0][2] in ("P1 kebakaran", "balasan call taker")
     await app.store.close()
+
+
+async def test_a_long_backlog_in_one_chat_does_not_hide_another_chat(tmp_path: Path) -> None:
+    app, delivery, port, now = await make(tmp_path)
+    for i in range(600):
+        await enqueue(app, 111, f"balasan {i}", 0)
+    await enqueue(app, -1003, "kartu baru", 1)
+    await run_for(delivery, now, 1, step=1.0)
+    assert {chat for _, chat, _ in port.sent} == {111, -1003}
+    await app.store.close()
