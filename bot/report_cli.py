@@ -13,10 +13,13 @@ import csv
 import io
 import json
 import sys
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
+
+import aiosqlite
 
 from bot.reports import (
     ImportFileError,
@@ -31,7 +34,10 @@ from routing.errors import RoutingError
 from routing.table import RoutingTable, load_routing
 from storage import imports
 from storage.db import connect
+from storage.imports import ValidCallRow, ValidTelephonyRow
 from storage.reports import aggregate
+
+Row = TypeVar("Row")
 
 MAX_ROW_ERRORS = 50  # a wholly wrong file should not scroll the terminal away
 
@@ -214,44 +220,48 @@ async def run_import_calls(
     args: argparse.Namespace, storage_path: str, tz: ZoneInfo, routing: RoutingTable
 ) -> int:
     """Validate every row first; import nothing from a file with a bad row."""
-    try:
-        rows, errors = read_calls_csv(Path(args.file), routing)
-    except ImportFileError as exc:
-        print(exc, file=sys.stderr)
-        return 1
-    if errors:
-        _print_row_errors(errors, args.file)
-        return 1
-    db = await connect(storage_path)
-    try:
+
+    async def store(db: aiosqlite.Connection, rows: list[ValidCallRow]) -> str:
         inserted, present = await imports.import_calls(db, rows)
-    finally:
-        await db.close()
-    print(f"Diimpor {_id_number(inserted)} panggilan, {_id_number(present)} sudah ada")
-    return 0
+        return f"Diimpor {_id_number(inserted)} panggilan, {_id_number(present)} sudah ada"
+
+    return await _import(args.file, lambda path: read_calls_csv(path, routing), store, storage_path)
 
 
 async def run_import_telephony(
     args: argparse.Namespace, storage_path: str, tz: ZoneInfo, routing: RoutingTable
 ) -> int:
     """Same rules as import-calls; a month already stored with other figures is updated."""
+
+    async def store(db: aiosqlite.Connection, rows: list[ValidTelephonyRow]) -> str:
+        result = await imports.import_telephony(db, rows)
+        return (
+            f"Diimpor {_id_number(result.inserted)} bulan, {_id_number(result.updated)} diperbarui,"
+            f" {_id_number(result.unchanged)} sudah ada"
+        )
+
+    return await _import(args.file, read_telephony_csv, store, storage_path)
+
+
+async def _import(
+    file: str,
+    read: Callable[[Path], tuple[list[Row], list[RowError]]],
+    store: Callable[[aiosqlite.Connection, list[Row]], Awaitable[str]],
+    storage_path: str,
+) -> int:
     try:
-        rows, errors = read_telephony_csv(Path(args.file))
+        rows, errors = read(Path(file))
     except ImportFileError as exc:
         print(exc, file=sys.stderr)
         return 1
     if errors:
-        _print_row_errors(errors, args.file)
+        _print_row_errors(errors, file)
         return 1
     db = await connect(storage_path)
     try:
-        result = await imports.import_telephony(db, rows)
+        print(await store(db, rows))
     finally:
         await db.close()
-    print(
-        f"Diimpor {_id_number(result.inserted)} bulan, {_id_number(result.updated)} diperbarui,"
-        f" {_id_number(result.unchanged)} sudah ada"
-    )
     return 0
 
 
