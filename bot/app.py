@@ -27,7 +27,6 @@ class DispatchApp:
     radio_connected: bool = False
     # A stranger is told once a minute that they are not registered; every attempt is still audited.
     stranger_replies: Throttle = field(default_factory=lambda: Throttle(limit=1, window=60.0))
-    extras: dict[str, object] = field(default_factory=dict)
     # Workers that re-read the database when something changed (the escalation scanner).
     wake_hooks: list[Callable[[], None]] = field(default_factory=list)
 
