@@ -13,7 +13,7 @@ from typing import Literal
 from bot.services.common import esc
 from routing import stats
 from routing.table import RoutingTable
-from storage.digests import AssignmentTimes
+from storage.records import AssignmentRecord
 
 WindowKind = Literal["hari", "minggu", "bulan", "tahun"]
 DAYS_ID = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
@@ -143,9 +143,9 @@ class AgencyFigures:
     arrive_p90: float | None
 
 
-def agency_figures(rows: Sequence[AssignmentTimes]) -> list[AgencyFigures]:
+def agency_figures(rows: Sequence[AssignmentRecord]) -> list[AgencyFigures]:
     """Per agency; time to acknowledge counts a skipped-ahead first step (Berangkat/Tiba) as the answer."""
-    by_agency: dict[str, list[AssignmentTimes]] = {}
+    by_agency: dict[str, list[AssignmentRecord]] = {}
     for row in rows:
         by_agency.setdefault(row.agency, []).append(row)
     out = []

@@ -2,21 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import aiosqlite
 
-
-@dataclass(frozen=True, slots=True)
-class AssignmentTimes:
-    agency: str
-    state: str
-    notified_at: float
-    acknowledged_at: float | None
-    en_route_at: float | None
-    on_scene_at: float | None
-    cleared_at: float | None
-    declined_at: float | None
+from storage.records import AssignmentRecord
 
 
 class DigestRepo:
@@ -38,13 +26,11 @@ class DigestRepo:
         ) as c:
             return {(str(r[0]), r[1]): int(r[2]) for r in await c.fetchall()}
 
-    async def assignments_notified(self, start: float, end: float) -> list[AssignmentTimes]:
+    async def assignments_notified(self, start: float, end: float) -> list[AssignmentRecord]:
         async with self.db.execute(
-            "SELECT agency, state, notified_at, acknowledged_at, en_route_at, on_scene_at, cleared_at,"
-            " declined_at FROM assignments WHERE notified_at >= ? AND notified_at < ? ORDER BY id",
-            (start, end),
+            "SELECT * FROM assignments WHERE notified_at >= ? AND notified_at < ? ORDER BY id", (start, end)
         ) as c:
-            return [AssignmentTimes(*r) for r in await c.fetchall()]
+            return [AssignmentRecord.from_row(r) for r in await c.fetchall()]
 
     async def repeat_numbers(
         self, start: float, end: float, at_least: int = 2, limit: int = 20
