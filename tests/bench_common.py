@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from routing import stats
 from tests.botapi import FakeBotApi
 from tests.botapi.methods import Files
 from tests.botapi.model import JSON
@@ -69,25 +70,38 @@ class TimedBotApi(FakeBotApi):
         return result
 
 
-def max_in_window(times: list[float], window_s: float) -> int:
-    times = sorted(times)
-    best = start = 0
-    for end, t in enumerate(times):
-        while t - times[start] >= window_s:
-            start += 1
-        best = max(best, end - start + 1)
-    return best
-
-
 def percentile(values: list[float], p: float) -> float:
-    """Linear interpolation between closest ranks (numpy's default)."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    k = (len(ordered) - 1) * p / 100
-    lo = int(k)
-    hi = min(lo + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+    """The product's own percentile (linear interpolation); NaN for no values, for the tables."""
+    result = stats.percentile(values, p)
+    return float("nan") if result is None else result
+
+
+def settings_toml(api: FakeBotApi, db: Path, *, call_takers: list[int], agencies: dict[str, int],
+                  supervisors_group: int, escalation: bool = True) -> str:  # fmt: skip
+    """A bot on the fake Bot API with no radio and no digests (they would add traffic to the figures)."""
+    groups = "\n".join(f"[agencies.{code}]\nchat_id = {chat}" for code, chat in agencies.items())
+    return f"""
+timezone = "Asia/Jakarta"
+[telegram]
+base_url = "{api.base_url}"
+base_file_url = "{api.base_file_url}"
+poll_timeout = 10
+[storage]
+path = "{db}"
+[access]
+call_takers = {call_takers}
+supervisors = [222]
+admins = [333]
+[chats]
+supervisors = {supervisors_group}
+{groups}
+[mumble]
+enabled = false
+[escalation]
+enabled = {"true" if escalation else "false"}
+[digest]
+enabled = false
+"""
 
 
 def ms(seconds: float) -> str:

@@ -26,23 +26,21 @@ from tests.bench_common import (
     LATENCY,
     Accept,
     TimedBotApi,
-    max_in_window,
     ms,
     percentile,
+    settings_toml,
     start_bot,
     start_relay,
     stop_process,
     table,
     wait_polls,
 )
-from tests.botapi.model import JSON
+from tests.botapi.model import JSON, max_in_window
 from tests.e2e import (
-    ADMIN,
     BPBD,
     CALL_TAKER,
     DAMKAR,
     POLRES,
-    SUPERVISOR,
     SUPERVISORS_GROUP,
     BotProcess,
 )
@@ -56,33 +54,9 @@ WARMUP = 2  # per process, not counted: first HTTP connections, first queries
 
 
 def settings(api: TimedBotApi, db: Path) -> str:
-    return f"""
-timezone = "Asia/Jakarta"
-[telegram]
-base_url = "{api.base_url}"
-base_file_url = "{api.base_file_url}"
-poll_timeout = 10
-[storage]
-path = "{db}"
-[access]
-call_takers = [{CALL_TAKER}]
-supervisors = [{SUPERVISOR}]
-admins = [{ADMIN}]
-[chats]
-supervisors = {SUPERVISORS_GROUP}
-[agencies.damkar]
-chat_id = {DAMKAR}
-[agencies.polres]
-chat_id = {POLRES}
-[agencies.bpbd]
-chat_id = {BPBD}
-[mumble]
-enabled = false
-[escalation]
-enabled = false
-[digest]
-enabled = false
-"""
+    agencies = {"damkar": DAMKAR, "polres": POLRES, "bpbd": BPBD}
+    return settings_toml(api, db, call_takers=[CALL_TAKER], agencies=agencies,
+                         supervisors_group=SUPERVISORS_GROUP, escalation=False)  # fmt: skip
 
 
 class Tracked(TimedBotApi):

@@ -31,14 +31,14 @@ from tests.bench_common import (
     LATENCY,
     Accept,
     TimedBotApi,
-    max_in_window,
     ms,
     percentile,
+    settings_toml,
     start_bot,
     table,
     wait_polls,
 )
-from tests.botapi.model import SentMessage, User
+from tests.botapi.model import SentMessage, User, max_in_window
 from tests.e2e import BotProcess
 
 CATEGORIES = ["ambulans", "pohon-tumbang", "ambulans-rs", "odgj"]
@@ -56,27 +56,9 @@ def group_ids() -> dict[str, int]:
 
 
 def settings(api: TimedBotApi, db: Path, groups: dict[str, int]) -> str:
-    agencies = "\n".join(f"[agencies.{code}]\nchat_id = {chat}" for code, chat in groups.items())
-    return f"""
-timezone = "Asia/Jakarta"
-[telegram]
-base_url = "{api.base_url}"
-base_file_url = "{api.base_file_url}"
-poll_timeout = 10
-[storage]
-path = "{db}"
-[access]
-call_takers = {CALL_TAKERS}
-supervisors = [222]
-admins = [333]
-[chats]
-supervisors = {SUPERVISORS_GROUP}
-{agencies}
-[mumble]
-enabled = false
-[digest]
-enabled = false
-"""
+    return settings_toml(
+        api, db, call_takers=CALL_TAKERS, agencies=groups, supervisors_group=SUPERVISORS_GROUP
+    )
 
 
 @dataclass

@@ -132,3 +132,14 @@ class Fault:
 class Delay:
     seconds: float
     deliver: bool
+
+
+def max_in_window(times: list[float], window_s: float) -> int:
+    """Most of `times` inside any window of window_s seconds."""
+    times = sorted(times)
+    best = start = 0
+    for end, t in enumerate(times):
+        while t - times[start] >= window_s:
+            start += 1
+        best = max(best, end - start + 1)
+    return best

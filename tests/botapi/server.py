@@ -13,7 +13,7 @@ from aiohttp import web
 
 from . import methods, players
 from .changes import ChangeSignal
-from .model import JSON, ApiError, Call, Chat, Delay, Fault, SentMessage, User
+from .model import JSON, ApiError, Call, Chat, Delay, Fault, SentMessage, User, max_in_window
 from .state import BotState
 
 T = TypeVar("T")
@@ -140,13 +140,7 @@ class FakeBotApi:
 
     def sends_per_window(self, chat_id: int, window_s: float) -> int:
         """Most messages accepted for chat_id within any window of window_s seconds."""
-        times = sorted(m.accepted_at for m in self.messages_in(chat_id))
-        best = start = 0
-        for end, t in enumerate(times):
-            while t - times[start] >= window_s:
-                start += 1
-            best = max(best, end - start + 1)
-        return best
+        return max_in_window([m.accepted_at for m in self.messages_in(chat_id)], window_s)
 
     # -- playing users ------------------------------------------------------------------------
 
