@@ -135,10 +135,13 @@ async def start_radio(app: DispatchApp, settings: Settings) -> RadioRuntime | No
     async def on_state(connected: bool) -> None:
         await holder["watch"].changed(connected)
 
+    async def on_dropped(dropped: dict[str, int]) -> None:
+        await holder["field"].on_dropped(dropped)
+
     link = RadioLink(
         host=mumble.host, port=mumble.port, username=mumble.username, password=password,
         certfile=mumble.certfile, keyfile=mumble.keyfile, channels=channels, on_message=on_message,
-        on_state=on_state, superuser_password=superuser,
+        on_state=on_state, superuser_password=superuser, on_dropped=on_dropped,
     )  # fmt: skip
     delivery = RadioDelivery(app, link)
     holder["field"] = FieldCommands(app, link)

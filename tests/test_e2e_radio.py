@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import json
 import sqlite3
+import ssl
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from tests.e2e import CALL_TAKER, DAMKAR, World, make_world
-from tests.radio_fixtures import SUPERUSER_PASSWORD, Listener, MurmurHandle
+from radio_bridge.errors import RadioUnavailable
+from tests.e2e import CALL_TAKER, DAMKAR, POLRES, World, make_world
+from tests.radio_fixtures import GENEROUS_TEXT_LIMITS, SUPERUSER_PASSWORD, Listener, MurmurHandle, field_cert
 
 pytestmark = pytest.mark.radio
 ONE_LINE = "/baru kebakaran | Sentul | Jl. Kenari 17 | 081234567890 | Rumah terbakar"
+
+
+def cert_hash(name: str) -> str:
+    """What murmur shows as a user's certificate hash: SHA-1 of the DER certificate."""
+    pem = Path(field_cert(name)[0]).read_text()
+    return hashlib.sha1(ssl.PEM_cert_to_DER_cert(pem)).hexdigest()
 
 
 def radio_section(server: MurmurHandle) -> str:
@@ -26,24 +37,39 @@ dispatch_channel = "Dispatch"
 stale_after = 600
 [mumble.users]
 "Damkar-1" = "damkar"
+"Damkar-2" = "damkar"
+"{cert_hash("Pos-Polres")}" = "polres"
 """
 
 
 @pytest.fixture
 async def radio_world(tmp_path: Path, murmur_server: MurmurHandle) -> AsyncIterator[World]:
-    env = {"DISPATCH_MUMBLE__SUPERUSER_PASSWORD": SUPERUSER_PASSWORD}
+    env = {
+        "DISPATCH_MUMBLE__SUPERUSER_PASSWORD": SUPERUSER_PASSWORD,
+        "DISPATCH_MUMBLE__PASSWORD": murmur_server.server_password,
+    }
     async for world in make_world(tmp_path, mumble=radio_section(murmur_server), env=env):
         world.radio = murmur_server  # type: ignore[attr-defined]
         yield world
 
 
 async def listener(server: MurmurHandle, name: str, channel: str) -> Listener:
-    return await Listener(server.host, server.port, name, channel).start()
+    return await server.listener(name, channel)
 
 
 def assignment_state(world: World, agency: str) -> str:
     with sqlite3.connect(world.db) as db:
-        return str(db.execute("SELECT state FROM assignments WHERE agency = ?", (agency,)).fetchone()[0])
+        return str(
+            db.execute("SELECT state FROM assignments WHERE agency = ? ORDER BY id", (agency,)).fetchone()[0]
+        )
+
+
+def refusals(world: World, reason: str) -> list[dict[str, object]]:
+    """Refused events with ``reason``: the data plus the actor's name."""
+    with sqlite3.connect(world.db) as db:
+        rows = db.execute("SELECT actor_name, data FROM events WHERE kind = 'refused' ORDER BY id").fetchall()
+    found = [{**json.loads(data), "actor_name": name} for name, data in rows]
+    return [f for f in found if f.get("reason") == reason]
 
 
 async def test_dispatch_is_posted_and_spoken(radio_world: World, murmur_server: MurmurHandle) -> None:
@@ -113,3 +139,111 @@ async def test_server_lost_telegram_goes_on_and_queue_is_delivered(
         assert "Bendo" in heard.text
     finally:
         await back.stop()
+
+
+@pytest.mark.parametrize(
+    "server_limits",
+    [
+        pytest.param("default", id="murmur-default-limits"),
+        # An operator's server with text limits raised: our own flood control must hold alone.
+        pytest.param("generous", id="raised-limits", marks=pytest.mark.murmur_ini(GENEROUS_TEXT_LIMITS)),
+    ],
+)
+async def test_text_flood_does_not_delay_field_commands_or_posts(
+    radio_world: World, murmur_server: MurmurHandle, server_limits: str
+) -> None:
+    """Issue 15 item 7: 60 private !bantu from an unregistered client must not hold up a unit's
+    command or the next radio post (before the fix: both 53 s late)."""
+    api = radio_world.api
+    damkar = await listener(murmur_server, "Damkar-1", "Damkar")
+    dispatch = await listener(murmur_server, "Operator-Lapangan", "Dispatch")
+    flooder = await murmur_server.impostor("Tamu", "Dispatch")
+    try:
+        api.send_text(radio_world.call_taker, radio_world.call_taker, ONE_LINE)
+        card = await api.wait_message(DAMKAR, "#1")
+        await damkar.wait_text("#1", timeout=20)
+        await dispatch.wait_text("#1", timeout=20)
+        for _ in range(60):
+            await flooder.tell("Dispatch112", "!bantu")
+        sent = time.monotonic()
+        await damkar.say("!status 1 berangkat")
+        api.send_text(radio_world.call_taker, radio_world.call_taker, ONE_LINE.replace("Sentul", "Bendo"))
+
+        async def status_applied() -> float:
+            await api.wait_for(lambda: assignment_state(radio_world, "damkar") == "en_route", timeout=5)
+            return time.monotonic() - sent
+
+        async def next_post_heard() -> float:
+            await dispatch.wait_text("#2", timeout=5)
+            return time.monotonic() - sent
+
+        applied, posted = await asyncio.gather(status_applied(), next_post_heard())
+        await api.wait_edit(DAMKAR, card.message_id, "Berangkat", timeout=5)
+        print(f"{server_limits} limits, after a 60-message flood: !status applied in {applied:.2f}s, "
+              f"next post heard in {posted:.2f}s")  # fmt: skip
+        assert applied < 3.0 and posted < 3.0
+        await flooder.wait_text("belum terdaftar di server", timeout=5)
+        assert not [h for h in drain(flooder) if "belum terdaftar" in h.text]  # told once, not 60 times
+        audited = refusals(radio_world, "unregistered_radio_user")
+        assert audited and len(audited) <= 6  # the rest never reached the queue
+        if server_limits == "generous":  # the server let all 60 through: our flood control dropped them
+            await api.wait_for(lambda: flood_events(radio_world), timeout=15)
+            assert sum(int(e["total"]) for e in flood_events(radio_world)) >= 50
+    finally:
+        await damkar.stop()
+        await dispatch.stop()
+        await flooder.stop()
+
+
+async def test_only_registered_mapped_users_command_the_field(
+    radio_world: World, murmur_server: MurmurHandle
+) -> None:
+    """Issue 15 item 10: a name is not an identity. Only users registered on the server whose
+    registered name or certificate hash is mapped in [mumble.users] may report; impostors are
+    refused (once a minute), audited, and change nothing."""
+    api = radio_world.api
+    damkar = await listener(murmur_server, "Damkar-1", "Damkar")  # registered, mapped by name
+    polres = await listener(murmur_server, "Pos-Polres", "Polres")  # registered, mapped by certificate hash
+    # Taking a registered name without its certificate: the server refuses, the real unit stays on.
+    with pytest.raises(RadioUnavailable, match="Wrong certificate"):
+        await murmur_server.impostor("Damkar-1", "Damkar")
+    impostor = await murmur_server.impostor("Damkar-2", "Damkar")  # a mapped name nobody registered
+    try:
+        api.send_text(radio_world.call_taker, radio_world.call_taker, ONE_LINE)
+        card = await api.wait_message(DAMKAR, "#1")
+        await impostor.wait_text("#1", timeout=20)  # it may listen (it knows the server password)...
+        await impostor.say("!status 1 berangkat")
+        refusal = await impostor.wait_text("belum terdaftar di server", timeout=10)
+        assert "Self-Register" in refusal.text
+        await impostor.tell("Dispatch112", "!aktif")
+        await damkar.say("!aktif")  # handled after the impostor's: when it is answered, the other was too
+        listing = await damkar.wait_text("#1", timeout=10)
+        assert "Sentul" in listing.text
+        assert assignment_state(radio_world, "damkar") == "notified"
+        assert all("Sentul" not in heard.text for heard in drain(impostor))  # ...but not !aktif
+        audited = refusals(radio_world, "unregistered_radio_user")
+        assert [a["actor_name"] for a in audited] == ["Damkar-2", "Damkar-2"]
+        await damkar.say("!status 1 berangkat")
+        await api.wait_edit(DAMKAR, card.message_id, "Berangkat")
+        polres_card = await api.wait_message(POLRES, "#1")
+        await polres.say("!terima 1")
+        await polres.wait_text("Diterima tercatat", timeout=10)
+        edited = await api.wait_edit(POLRES, polres_card.message_id, "Diterima")
+        assert "Pos-Polres" in edited.text
+    finally:
+        await damkar.stop()
+        await polres.stop()
+        await impostor.stop()
+
+
+def drain(listener: Listener) -> list[object]:
+    found = []
+    while not listener.texts.empty():
+        found.append(listener.texts.get_nowait())
+    return found
+
+
+def flood_events(world: World) -> list[dict[str, object]]:
+    with sqlite3.connect(world.db) as db:
+        rows = db.execute("SELECT data FROM events WHERE kind = 'radio_flood_dropped'").fetchall()
+    return [json.loads(data) for (data,) in rows]
