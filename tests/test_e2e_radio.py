@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import grp
 import hashlib
 import json
+import shutil
 import sqlite3
 import ssl
+import stat
+import tempfile
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from radio_bridge.errors import RadioUnavailable
+from radio_bridge.murmur import free_port
 from tests.e2e import CALL_TAKER, DAMKAR, POLRES, World, make_world
 from tests.radio_fixtures import GENEROUS_TEXT_LIMITS, SUPERUSER_PASSWORD, Listener, MurmurHandle, field_cert
 
@@ -247,3 +253,55 @@ def flood_events(world: World) -> list[dict[str, object]]:
     with sqlite3.connect(world.db) as db:
         rows = db.execute("SELECT data FROM events WHERE kind = 'radio_flood_dropped'").fetchall()
     return [json.loads(data) for (data,) in rows]
+
+
+async def test_embedded_server_has_a_password_kept_private(tmp_path: Path) -> None:
+    """Issue 15 items 10 and 15: `make run`'s own murmurd asks for a server password, generated into a
+    0600 file under a private data folder; no password is on a command line or in the log."""
+    data_dir = Path(tempfile.mkdtemp(prefix="radio-murmur-", dir="/tmp")) / "murmur"
+    data_dir.parent.chmod(0o755)  # like a checkout: murmurd (mumble-server) must get through
+    port = free_port()
+    section = f"""[mumble]
+enabled = true
+embedded = true
+host = "127.0.0.1"
+port = {port}
+dispatch_channel = "Dispatch"
+data_dir = "{data_dir}"
+[mumble.users]
+"Damkar-1" = "damkar"
+"""
+    secret, ini = data_dir / "server.secret", data_dir / "server" / "murmur.ini"
+    try:
+        async for world in make_world(tmp_path, mumble=section):
+            await world.api.wait_for(lambda: secret.exists() and ini.exists())
+            password = secret.read_text().strip()
+            assert stat.S_IMODE(secret.stat().st_mode) == 0o600
+            assert stat.S_IMODE((data_dir / "superuser.secret").stat().st_mode) == 0o600
+            folder = data_dir.stat()
+            assert stat.S_IMODE(folder.st_mode) in (0o700, 0o710)  # 0710: only murmurd's group may pass
+            if stat.S_IMODE(folder.st_mode) == 0o710:
+                assert grp.getgrgid(folder.st_gid).gr_name == "mumble-server"
+            assert stat.S_IMODE((data_dir / "server").stat().st_mode) == 0o700
+            with pytest.raises(RadioUnavailable, match="Invalid server password"):
+                await Listener("127.0.0.1", port, "Tamu", "Dispatch", registered=False, password="").start()
+            field = await Listener("127.0.0.1", port, "Damkar-1", "Dispatch", password=password).start()
+            try:
+                world.api.send_text(world.call_taker, world.call_taker, ONE_LINE)
+                await field.wait_text("#1", timeout=30)  # the bot logged in with the generated password
+            finally:
+                await field.stop()
+            assert not await asyncio.to_thread(_on_a_command_line, password)
+            log = world.bot.output()
+            assert str(secret) in log and password not in log
+    finally:
+        shutil.rmtree(data_dir.parent, ignore_errors=True)
+
+
+def _on_a_command_line(secret: str) -> list[str]:
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        with contextlib.suppress(OSError):
+            if secret.encode() in cmdline.read_bytes():
+                found.append(str(cmdline))
+    return found

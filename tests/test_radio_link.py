@@ -95,6 +95,20 @@ async def test_post_reaches_the_channel(probe: Probe, listeners: dict[str, Liste
     assert listeners["Dispatch"].texts.empty()
 
 
+async def test_a_burst_of_posts_all_arrive_under_murmurs_default_limits(
+    probe: Probe, listeners: dict[str, Listener]
+) -> None:
+    """murmur drops text over its per-user limit silently: the link must pace, not lose."""
+    started = time.monotonic()
+    for n in range(8):
+        await probe.link.post("Dispatch", f"#10{n} ledakan")
+    heard = [(await listeners["Dispatch"].wait_text("ledakan", 15)).text for _ in range(8)]
+    print(
+        f"8 posts right after connecting: last heard {time.monotonic() - started:.1f}s after the first was sent"
+    )
+    assert heard == [f"#10{n} ledakan" for n in range(8)]
+
+
 async def test_channel_command_reaches_on_message_and_reply_goes_back(
     probe: Probe, listeners: dict[str, Listener]
 ) -> None:
