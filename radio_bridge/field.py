@@ -96,8 +96,10 @@ class FieldCommands:
                 "taker memetakan nama Anda ke instansi.",
                 "unregistered_radio_user",
             )
+        # The hash is what an operator may map in [mumble.users]; it is no secret (every client sees it).
+        known = f" (sidik sertifikat {message.cert_hash})" if message.cert_hash else ""
         return Refused(
-            f"Nama pengguna radio '{name}' belum terdaftar untuk instansi mana pun. Hubungi call taker.",
+            f"Nama pengguna radio '{name}'{known} belum terdaftar untuk instansi mana pun. Hubungi call taker.",
             "unmapped_radio_user",
         )
 
