@@ -62,6 +62,13 @@ def private_dir(path: Path) -> Path:
     return path
 
 
+# Folders that may be ours and private but are never ours to open up (a home folder, system roots).
+_NOT_OURS = {
+    Path(p) for p in ("/", "/root", "/home", "/tmp", "/var", "/var/lib", "/etc", "/usr", "/srv", "/opt")
+}
+_NOT_OURS.add(Path.home().resolve())
+
+
 def let_group_pass(path: Path, group: str) -> None:
     """Let ``group`` traverse (not list) ``path`` and each private ancestor of it that we own.
 
@@ -75,7 +82,7 @@ def let_group_pass(path: Path, group: str) -> None:
         mode = stat.S_IMODE(info.st_mode)
         if mode & 0o001 or (info.st_gid == gid and mode & 0o010):
             continue  # already passable
-        if info.st_uid == os.geteuid() and not mode & 0o077:
+        if info.st_uid == os.geteuid() and not mode & 0o077 and folder.resolve() not in _NOT_OURS:
             os.chown(folder, -1, gid)
             folder.chmod(mode | 0o010)
             continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import grp
 import os
 import shutil
 import stat
@@ -14,7 +15,8 @@ import pytest
 
 from bot.settings import MumbleSettings, Settings
 from radio_bridge.bridge import _embedded_secret
-from radio_bridge.murmur import EmbeddedMurmur, free_port
+from radio_bridge.murmur import SERVICE_USER, EmbeddedMurmur, free_port
+from radio_bridge.secret_files import private_dir
 
 pytestmark = pytest.mark.radio
 PASSWORD = "sangat-rahasia-8f3a2c"
@@ -118,3 +120,26 @@ def test_secret_file_is_never_readable_by_others(tmp_path: Path, monkeypatch: py
     files = [p for p in data_dir.rglob("*") if p.is_file()]
     assert files and all(_mode(p) == 0o600 for p in files), {str(p): oct(_mode(p)) for p in files}
     assert _mode(data_dir) == 0o700
+
+
+async def test_murmurd_reaches_its_folder_under_a_private_database_folder(murmur_dir: Path) -> None:
+    """var/ may be 0700 (it holds the database); run as root, murmurd (mumble-server) must still reach
+    var/murmur/server, and nothing there becomes readable: the folders open for its group, to pass only."""
+    if os.geteuid() != 0:
+        pytest.skip("only root hands murmurd to the mumble-server user")
+    var = murmur_dir / "var"
+    var.mkdir(mode=0o700)
+    var.chmod(0o700)
+    (var / "dispatch.sqlite3").write_text("")
+    (var / "dispatch.sqlite3").chmod(0o600)
+    data_dir = private_dir(var / "murmur")
+    server = EmbeddedMurmur(data_dir / "server", free_port(), PASSWORD)
+    await server.start()
+    try:
+        await server.ensure_channels(["Dispatch"])
+    finally:
+        await server.stop()
+    gid = grp.getgrnam(SERVICE_USER).gr_gid
+    for folder in (var, data_dir):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o710 and folder.stat().st_gid == gid
+    assert stat.S_IMODE((var / "dispatch.sqlite3").stat().st_mode) == 0o600
