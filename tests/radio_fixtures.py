@@ -31,7 +31,7 @@ from typing import Any
 
 import pytest
 
-from radio_bridge.admin import connect
+from radio_bridge.admin import connect, wait_channel
 from radio_bridge.client import BridgeMumble, C
 from radio_bridge.murmur import MURMURD, EmbeddedMurmur, free_port
 
@@ -215,6 +215,7 @@ class Listener:
             # What a Mumble client's "Self-Register" does; needs the certificate.
             await asyncio.to_thread(client.users.myself.register)
             await until(lambda: self.user_id is not None)
+        await wait_channel(client, self.channel, 10.0)  # a bot starting up may still be creating it
         target = client.channels.find_by_name(self.channel)
         await asyncio.to_thread(target.move_in)
         await until(lambda: client.users.myself["channel_id"] == target["channel_id"])
