@@ -222,13 +222,17 @@ async def test_only_registered_mapped_users_command_the_field(
         refusal = await impostor.wait_text("belum terdaftar di server", timeout=10)
         assert "Self-Register" in refusal.text
         await impostor.tell("Dispatch112", "!aktif")
-        await damkar.say("!aktif")  # handled after the impostor's: when it is answered, the other was too
+        await api.wait_for(lambda: len(refusals(radio_world, "unregistered_radio_user")) == 2)  # audited
+        audited = refusals(radio_world, "unregistered_radio_user")
+        assert [(a["actor_name"], a["command"]) for a in audited] == [
+            ("Damkar-2", "!status 1 berangkat"),
+            ("Damkar-2", "!aktif"),
+        ]
+        await damkar.tell("Dispatch112", "!aktif")  # the same command from the registered unit works
         listing = await damkar.wait_text("#1", timeout=10)
         assert "Sentul" in listing.text
         assert assignment_state(radio_world, "damkar") == "notified"
         assert all("Sentul" not in heard.text for heard in drain(impostor))  # ...but not !aktif
-        audited = refusals(radio_world, "unregistered_radio_user")
-        assert [a["actor_name"] for a in audited] == ["Damkar-2", "Damkar-2"]
         await damkar.say("!status 1 berangkat")
         await api.wait_edit(DAMKAR, card.message_id, "Berangkat")
         polres_card = await api.wait_message(POLRES, "#1")
