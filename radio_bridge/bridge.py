@@ -96,7 +96,7 @@ def _tell_where_the_password_is(secrets: EmbeddedSecrets, host: str, port: int) 
     # The password itself never goes to the log; whoever may read the file may hand it out.
     where = f"berkas {secrets.server_file} (cat {secrets.server_file})" if secrets.server_file \
         else "DISPATCH_MUMBLE__PASSWORD"  # fmt: skip
-    log.warning(
+    log.info(
         "radio: server Mumble lokal %s:%d memakai kata sandi server dari %s. Tim lapangan: sambung dengan "
         "kata sandi itu, lalu Self-Register (dengan sertifikat) dan minta nama Anda dipetakan di [mumble.users]",
         host, port, where,

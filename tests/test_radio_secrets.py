@@ -73,6 +73,8 @@ class CmdlineScanner:
 
 async def test_superuser_password_never_on_a_command_line(murmur_dir: Path) -> None:
     server = EmbeddedMurmur(murmur_dir / "server", free_port(), PASSWORD)
+    command = server.supw_command()
+    assert "-readsupw" in command and not any(PASSWORD in arg for arg in command)  # stdin carries it
     with CmdlineScanner(PASSWORD, str(murmur_dir)) as scanner:
         # A fresh database: murmurd spends ~1 s on its PBKDF2 benchmark while setting the password.
         await server.start()
