@@ -74,6 +74,9 @@ class FieldCommands:
                 return
             answer = await self._run(command, agency, actor)
         except CommandError as exc:
+            # Malformed: the usage hint goes back, and the attempt is audited like any refusal.
+            refusal = Refused(exc.message, "radio_usage")
+            await refuse(self.app, actor, refusal, update_id=None, command=message.text)
             answer = exc.message
         except Refused as refusal:
             await refuse(self.app, actor, refusal, update_id=None, command=message.text)

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import grp
 import hashlib
+import html
 import json
 import shutil
 import sqlite3
@@ -309,3 +310,67 @@ def _on_a_command_line(secret: str) -> list[str]:
             if secret.encode() in cmdline.read_bytes():
                 found.append(str(cmdline))
     return found
+
+
+# (who, text, reply expected (None: audited without a reply, the stranger was told once), audited reason)
+RADIO_HOSTILE_ROWS = [
+    ("impostor", "!terima 1", "belum terdaftar di server", "unregistered_radio_user"),
+    ("impostor", "!status 1 tiba", None, "unregistered_radio_user"),
+    ("impostor", '!tolak 1 <a href="http://evil.example/x">klik</a>', None, "unregistered_radio_user"),
+    ("impostor", "!aktif", None, "unregistered_radio_user"),
+    ("impostor", "!bantu", None, "unregistered_radio_user"),
+    ("unmapped", "!terima 1", "belum terdaftar untuk instansi", "unmapped_radio_user"),
+    ("unit", "!terima 99", "tidak ditemukan", "unknown_incident"),
+    ("unit", "!status 1 terbang", "Format: !status", "radio_usage"),
+    ("unit", "!status 1; DROP TABLE assignments; --", "Format: !status", "radio_usage"),
+    ("unit", "!hapus 1", "tidak dikenal", "radio_usage"),
+    ("unit", "!terima \u202e1", "tidak valid", "radio_usage"),
+    ("unit", "!tolak 1", "Alasan penolakan wajib", "radio_usage"),
+    ("polres_unit", "!terima 1", "tidak ditugaskan", "not_assigned"),
+]
+
+
+def radio_snapshot(world: World) -> tuple[object, ...]:
+    with sqlite3.connect(world.db) as db:
+        return (
+            db.execute("SELECT id, state FROM incidents ORDER BY id").fetchall(),
+            db.execute("SELECT id, state, decline_reason FROM assignments ORDER BY id").fetchall(),
+        )
+
+
+async def test_radio_hostile_input_table(radio_world: World, murmur_server: MurmurHandle) -> None:
+    """Every row is refused, audited with its reason, and changes nothing; hostile text in an accepted
+    decline reaches Telegram escaped."""
+    api = radio_world.api
+    clients = {
+        "unit": await listener(murmur_server, "Damkar-1", "Damkar"),
+        "unmapped": await listener(murmur_server, "Tamu", "Damkar"),
+        "impostor": await murmur_server.impostor("Damkar-2", "Damkar"),
+        "polres_unit": await listener(murmur_server, "Pos-Polres", "Dispatch"),
+    }
+    try:
+        # A wasp nest goes to Damkar only, so Polres may not answer it.
+        api.send_text(
+            radio_world.call_taker, radio_world.call_taker, ONE_LINE.replace("kebakaran", "sarang-tawon")
+        )
+        card = await api.wait_message(DAMKAR, "#1")
+        before = radio_snapshot(radio_world)
+        for who, text, reply, reason in RADIO_HOSTILE_ROWS:
+            count = len(refusals(radio_world, reason))
+            await clients[who].tell("Dispatch112", text)
+            if reply is not None:
+                heard = await clients[who].wait_text(reply, timeout=10)
+                assert "<a " not in heard.text
+            await api.wait_for(lambda r=reason, c=count: len(refusals(radio_world, r)) == c + 1, timeout=10)
+            assert radio_snapshot(radio_world) == before, (who, text)
+        # A unit's own decline with markup typed into its reason (a Mumble client sends it escaped):
+        # accepted, and shown literally on the card, never as a link.
+        typed = '<b>sibuk</b> <a href="http://evil.example/x">x</a>'
+        await clients["unit"].tell("Dispatch112", "!tolak 1 " + html.escape(typed))
+        await clients["unit"].wait_text("Ditolak tercatat", timeout=10)
+        edited = await api.wait_edit(DAMKAR, card.message_id, "evil.example")
+        assert typed in (edited.text or "")
+        assert not any(e.get("type") == "text_link" for e in (edited.entities or []))
+    finally:
+        for client in clients.values():
+            await client.stop()
