@@ -44,7 +44,6 @@ never overlap and keep their order.
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
 import html
 import logging
@@ -58,6 +57,7 @@ from radio_bridge.errors import RadioUnavailable
 from radio_bridge.guard import Admission
 from radio_bridge.message import RadioMessage
 from radio_bridge.pacing import MESSAGE_BURST, MESSAGE_LIMIT, TextBudget
+from radio_bridge.replies import ReplyQueue
 from radio_bridge.seat import ChannelMissing, Seat
 
 __all__ = ["RadioLink", "RadioMessage", "RadioUnavailable"]
@@ -67,7 +67,6 @@ log = logging.getLogger(__name__)
 SAMPLE_RATE = 48_000  # pymumble sends 48 kHz, 16-bit signed mono PCM
 DRAIN_CHECK = 0.05
 DROP_REPORT_DELAY = 5.0  # drops are gathered this long into one report
-MAX_REPLIES = 20  # replies waiting for the text budget; more are dropped (logged)
 
 
 def seat_username(username: str, channel: str, primary: bool) -> str:
@@ -105,9 +104,7 @@ class RadioLink:
         self._on_dropped_cb = on_dropped
         self.admission = admission or Admission()
         self._drop_report: asyncio.TimerHandle | None = None
-        self._replies: collections.deque[tuple[RadioMessage, str]] = collections.deque()
-        self._reply_ready = asyncio.Event()
-        self._replier: asyncio.Task[None] | None = None
+        self._replies = ReplyQueue(self.reply)
         self._create_channels = create_channels
         self._superuser_password = superuser_password
         self._channel_names = names
@@ -145,7 +142,7 @@ class RadioLink:
             return
         self._loop = asyncio.get_running_loop()
         self._dispatcher = asyncio.create_task(self._dispatch(), name="radio-dispatch")
-        self._replier = asyncio.create_task(self._send_replies(), name="radio-replies")
+        self._replies.start()
         for seat in self._seats.values():
             seat.start()
 
@@ -154,12 +151,12 @@ class RadioLink:
         if self._drop_report is not None:
             self._drop_report.cancel()
             self._drop_report = None
-        for task in (self._dispatcher, self._replier):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-        self._dispatcher = self._replier = None
+        await self._replies.stop()
+        if self._dispatcher is not None:
+            self._dispatcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._dispatcher
+            self._dispatcher = None
 
     @property
     def connected(self) -> bool:
@@ -211,25 +208,7 @@ class RadioLink:
 
     def reply_soon(self, to: RadioMessage, text: str) -> bool:
         """Queue a reply without waiting for it; False (and logged) when too many are waiting."""
-        if len(self._replies) >= MAX_REPLIES:
-            log.warning(
-                "radio: balasan untuk %s dibuang: %d balasan masih antre", to.sender, len(self._replies)
-            )
-            return False
-        self._replies.append((to, text))
-        self._reply_ready.set()
-        return True
-
-    async def _send_replies(self) -> None:
-        while True:
-            while not self._replies:
-                self._reply_ready.clear()
-                await self._reply_ready.wait()
-            to, text = self._replies.popleft()
-            try:
-                await self.reply(to, text)
-            except Exception as exc:  # a lost reply is only a lost courtesy: the change is committed
-                log.warning("radio reply to %s failed: %s", to.sender, exc)
+        return self._replies.put(to, text)
 
     async def speak(self, channel: str, pcm: bytes) -> float:
         """Queue 48 kHz mono s16le ``pcm`` in ``channel``; return its duration in seconds."""

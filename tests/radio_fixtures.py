@@ -16,6 +16,7 @@ self-registers on first connect, as a field team does with a Mumble client;
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import os
 import shutil
@@ -42,6 +43,7 @@ HOST = "127.0.0.1"
 # A server as an operator might have configured it: text limits raised far above murmur's default.
 GENEROUS_TEXT_LIMITS = {"messageburst": "200", "messagelimit": "100"}
 _CERTS = Path(tempfile.mkdtemp(prefix="radio-certs-", dir="/tmp"))
+atexit.register(shutil.rmtree, _CERTS, True)
 
 
 def field_cert(name: str) -> tuple[str, str]:
