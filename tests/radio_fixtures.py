@@ -42,14 +42,20 @@ SERVER_PASSWORD = "sandi-server-uji"
 HOST = "127.0.0.1"
 # A server as an operator might have configured it: text limits raised far above murmur's default.
 GENEROUS_TEXT_LIMITS = {"messageburst": "200", "messagelimit": "100"}
-_CERTS = Path(tempfile.mkdtemp(prefix="radio-certs-", dir="/tmp"))
-atexit.register(shutil.rmtree, _CERTS, True)
+_CERTS: list[Path] = []  # made on first use, removed at exit
+
+
+def _cert_dir() -> Path:
+    if not _CERTS:
+        _CERTS.append(Path(tempfile.mkdtemp(prefix="radio-certs-", dir="/tmp")))
+        atexit.register(shutil.rmtree, _CERTS[0], True)
+    return _CERTS[0]
 
 
 def field_cert(name: str) -> tuple[str, str]:
     """A self-signed client certificate for ``name`` (certfile, keyfile), made once per test session."""
     slug = "".join(c if c.isalnum() else "_" for c in name)
-    cert, key = _CERTS / f"{slug}.crt", _CERTS / f"{slug}.key"
+    cert, key = _cert_dir() / f"{slug}.crt", _cert_dir() / f"{slug}.key"
     if not cert.exists():
         subprocess.run(
             ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
