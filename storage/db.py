@@ -9,6 +9,8 @@ from pathlib import Path
 
 import aiosqlite
 
+from storage.files import prepare_private
+
 PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=FULL",
@@ -28,7 +30,7 @@ def _migrations() -> list[tuple[int, str, str]]:
 
 async def connect(path: str | Path) -> aiosqlite.Connection:
     """Open (and create) the database, apply pending migrations, return the connection."""
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    prepare_private(Path(path))
     # isolation_level=None: we issue BEGIN IMMEDIATE ourselves so writers queue instead of deadlocking.
     db = await aiosqlite.connect(str(path), isolation_level=None)
     db.row_factory = aiosqlite.Row
