@@ -19,7 +19,7 @@ from bot.delivery import TelegramDelivery
 from bot.digest import schedule_digests
 from bot.escalation import EscalationScanner
 from bot.intake import DurableIntake, FatalIntakeError
-from bot.services.privacy import purge_phones
+from bot.services.privacy import purge_personal_data
 from bot.settings import Settings, SettingsError
 from handlers import register_all
 from handlers.telegram_port import PtbTelegramPort
@@ -130,9 +130,9 @@ def start_escalation_and_digests(app: DispatchApp, application: Application) -> 
 
 def schedule_phone_purge(job_queue: JobQueue, app: DispatchApp) -> None:  # type: ignore[type-arg]
     async def purge(_context: ContextTypes.DEFAULT_TYPE) -> None:
-        removed = await purge_phones(app)
+        removed = await purge_personal_data(app)
         if removed:
-            log.info("privacy: %d nomor telepon lengkap dihapus (retensi %d hari)", removed,
+            log.info("privacy: %d nomor telepon lengkap / formulir lama dihapus (retensi %d hari)", removed,
                      app.settings.privacy.phone_retention_days)  # fmt: skip
 
     job_queue.run_repeating(purge, interval=6 * 3600, first=10, name="hapus-nomor-telepon")

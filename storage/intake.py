@@ -33,8 +33,10 @@ class InboxRepo:
         return row is not None and row[0] is not None
 
     async def mark_handled(self, update_id: int) -> None:
+        # The raw update (a caller's number in a /baru line) is not needed once handled: stripped in
+        # the same transaction. The row stays, as the mark that stops the update running twice.
         await self.db.execute(
-            "UPDATE inbox SET handled_at = ? WHERE update_id = ? AND handled_at IS NULL",
+            "UPDATE inbox SET handled_at = ?, payload = '{}' WHERE update_id = ? AND handled_at IS NULL",
             (self.now, update_id),
         )
 
@@ -66,6 +68,11 @@ class DraftRepo:
 
     async def delete(self, user_id: int, chat_id: int) -> None:
         await self.db.execute("DELETE FROM drafts WHERE user_id = ? AND chat_id = ?", (user_id, chat_id))
+
+    async def forget_older(self, before: float) -> int:
+        """Forms abandoned mid-call (they may hold a caller's number); nothing waits that long."""
+        cur = await self.db.execute("DELETE FROM drafts WHERE updated_at < ?", (before,))
+        return max(cur.rowcount, 0)
 
 
 class CallRepo:

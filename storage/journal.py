@@ -90,8 +90,10 @@ class OutboxRepo:
         )
 
     async def sent(self, row_id: int, message_id: int | None) -> None:
+        # A sent row's payload (a text, a chart) is not needed again: cards are rendered from the
+        # database. Blanked so what it said stays only in the chat.
         await self.db.execute(
-            "UPDATE outbox SET state = 'sent', sent_at = ?, message_id = ? WHERE id = ?",
+            "UPDATE outbox SET state = 'sent', sent_at = ?, message_id = ?, payload = '{}' WHERE id = ?",
             (self.now, message_id, row_id),
         )
 
