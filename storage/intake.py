@@ -40,6 +40,21 @@ class InboxRepo:
             (self.now, update_id),
         )
 
+    async def prune_batch(self, before: float, after_id: int, limit: int) -> tuple[int, int | None]:
+        """Delete handled updates received before `before`, walking `limit` rows in update order from
+        after `after_id` (a key range: cheap however big the table). The newest row is kept: it gives
+        getUpdates its offset. Returns (deleted, where to go on from, or None when done)."""
+        async with self.db.execute(
+            "SELECT update_id, received_at, handled_at IS NOT NULL FROM inbox WHERE update_id > ?"
+            " AND update_id < (SELECT MAX(update_id) FROM inbox) ORDER BY update_id LIMIT ?",
+            (after_id, limit),
+        ) as c:
+            rows = await c.fetchall()
+        gone = [(r[0],) for r in rows if r[2] and r[1] < before]
+        await self.db.executemany("DELETE FROM inbox WHERE update_id = ?", gone)
+        done = len(rows) < limit or rows[-1][1] >= before  # rows come in order of arrival
+        return len(gone), None if done else int(rows[-1][0])
+
     async def next_offset(self) -> int | None:
         async with self.db.execute("SELECT MAX(update_id) FROM inbox") as c:
             row = await c.fetchone()
