@@ -49,7 +49,7 @@ class InboxRepo:
             " AND update_id < (SELECT MAX(update_id) FROM inbox) ORDER BY update_id LIMIT ?",
             (after_id, limit),
         ) as c:
-            rows = await c.fetchall()
+            rows = list(await c.fetchall())
         gone = [(r[0],) for r in rows if r[2] and r[1] < before]
         await self.db.executemany("DELETE FROM inbox WHERE update_id = ?", gone)
         done = len(rows) < limit or rows[-1][1] >= before  # rows come in order of arrival

@@ -138,7 +138,7 @@ class OutboxRepo:
             " ORDER BY id LIMIT ?",
             (after_id, limit),
         ) as c:
-            rows = await c.fetchall()
+            rows = list(await c.fetchall())
         gone = [(r[0],) for r in rows if r[2] != "pending" and r[1] < before]
         await self.db.executemany("DELETE FROM outbox WHERE id = ?", gone)
         done = len(rows) < limit or rows[-1][1] >= before  # ids follow creation time

@@ -37,6 +37,6 @@ async def prune_old_rows(app: DispatchApp, batch: int = BATCH) -> Pruned:
     if counts["inbox"] or counts["outbox"]:
         async with app.store.transaction(app.clock()) as tx:
             await tx.events.add("rows_pruned", "system", before=cutoff, keep_days=app.settings.storage.keep_days,
-                                **counts)  # fmt: skip
+                                inbox=counts["inbox"], outbox=counts["outbox"])  # fmt: skip
         await app.store.checkpoint()
     return Pruned(counts["inbox"], counts["outbox"], batches)
