@@ -34,7 +34,9 @@ def prepare_private(path: Path) -> None:
 
 def _tighten_folder(folder: Path) -> None:
     info = folder.stat()
-    loose = stat.S_IMODE(info.st_mode) & 0o077
+    # Others' bare traverse bit is allowed: the embedded murmurd (as mumble-server) passes through to
+    # its own folder below (radio_bridge/murmur.py); without read it lists nothing, files are 0600.
+    loose = stat.S_IMODE(info.st_mode) & 0o076
     if not loose:
         return
     shared = info.st_mode & stat.S_ISVTX or folder.resolve() in (Path.home().resolve(), Path("/"))
