@@ -19,7 +19,8 @@ from bot.delivery import TelegramDelivery
 from bot.digest import schedule_digests
 from bot.escalation import EscalationScanner
 from bot.intake import DurableIntake, FatalIntakeError
-from bot.services.privacy import purge_phones
+from bot.services.privacy import purge_personal_data
+from bot.services.retention import prune_old_rows
 from bot.settings import Settings, SettingsError
 from handlers import register_all
 from handlers.telegram_port import PtbTelegramPort
@@ -125,17 +126,28 @@ def start_escalation_and_digests(app: DispatchApp, application: Application) -> 
         schedule_digests(application.job_queue, app)
     if application.job_queue is not None:
         schedule_phone_purge(application.job_queue, app)
+        schedule_prune(application.job_queue, app)
     return workers
 
 
 def schedule_phone_purge(job_queue: JobQueue, app: DispatchApp) -> None:  # type: ignore[type-arg]
     async def purge(_context: ContextTypes.DEFAULT_TYPE) -> None:
-        removed = await purge_phones(app)
+        removed = await purge_personal_data(app)
         if removed:
-            log.info("privacy: %d nomor telepon lengkap dihapus (retensi %d hari)", removed,
+            log.info("privacy: %d nomor telepon lengkap / formulir lama dihapus (retensi %d hari)", removed,
                      app.settings.privacy.phone_retention_days)  # fmt: skip
 
     job_queue.run_repeating(purge, interval=6 * 3600, first=10, name="hapus-nomor-telepon")
+
+
+def schedule_prune(job_queue: JobQueue, app: DispatchApp) -> None:  # type: ignore[type-arg]
+    async def prune(_context: ContextTypes.DEFAULT_TYPE) -> None:
+        pruned = await prune_old_rows(app)
+        if pruned.inbox or pruned.outbox:
+            log.info("retensi: %d update dan %d baris outbox lama dihapus (%d hari)", pruned.inbox, pruned.outbox,
+                     app.settings.storage.keep_days)  # fmt: skip
+
+    job_queue.run_repeating(prune, interval=6 * 3600, first=60, name="hapus-baris-lama")
 
 
 async def _run_until_stopped(workers: list[Any]) -> int:

@@ -59,6 +59,9 @@ class TelegramSettings(_Section):
 
 class StorageSettings(_Section):
     path: str = "var/dispatch.sqlite3"
+    # Handled Telegram updates and delivered (or superseded, failed) outbox rows are deleted after
+    # this many days; the audit events are kept.
+    keep_days: int = Field(default=30, ge=1)
 
 
 class AccessSettings(_Section):

@@ -13,7 +13,7 @@ from bot.app import DispatchApp
 from bot.services.common import Actor, Refused, esc, reply
 from bot.services.incidents import IncidentForm, dispatch_incident, phone_or_refuse
 from handlers.common import Context, actor_of, answer, app_of, guarded
-from routing.fields import MAX_ADDRESS, MAX_DESCRIPTION, FieldError, clean_text
+from routing.fields import MAX_ADDRESS, MAX_DESCRIPTION, FieldError, clean_text, mask_phone
 
 CANCEL = [("✖️ Batal", "g:no")]
 PROMPTS = {
@@ -161,11 +161,13 @@ async def on_text(update: Update, context: Context, step: str, data: dict[str, A
 async def _confirm(app: DispatchApp, actor: Actor, update_id: int, data: dict[str, Any]) -> None:
     category = app.routing.category(str(data["category"]))
     pin = "ada" if "lat" in data else "tidak ada"
+    # Masked as on the cards: the summary stays in the chat (and in the outbox until sent).
+    phone = mask_phone(phone_or_refuse(str(data["phone"])))
     summary = (
         "📋 <b>Periksa lalu kirim</b>\n"
         f"Kategori: {esc(category.name if category else data['category'])}\n"
         f"Lokasi: {esc(data['location'])}\nAlamat: {esc(data['address'])}\n"
-        f"Telepon: {esc(data['phone'])}\nKeterangan: {esc(data['description'])}\nPin lokasi: {pin}"
+        f"Telepon: {esc(phone)}\nKeterangan: {esc(data['description'])}\nPin lokasi: {pin}"
     )
     await _save(
         app, actor, update_id, "confirm", data, summary, [[("✅ Kirim", "g:ok"), ("✖️ Batal", "g:no")]]

@@ -13,6 +13,7 @@ import contextlib
 import os
 import shutil
 import socket
+import stat
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,6 +30,18 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((host, 0))
         return int(s.getsockname()[1])
+
+
+def _let_service_user_through(workdir: Path) -> None:
+    """mumble-server must pass through the folders above its own. The database's folder is 0700 (the
+    default layout keeps var/dispatch.sqlite3 next to var/murmur): add only the traverse bit for
+    others (no listing; the database files are 0600). Never the home folder or /."""
+    home = Path.home().resolve()
+    for folder in workdir.resolve().parents:
+        info = folder.stat()
+        if info.st_mode & stat.S_IXOTH or folder in (home, Path("/")) or info.st_uid != os.geteuid():
+            continue
+        folder.chmod(stat.S_IMODE(info.st_mode) | stat.S_IXOTH)
 
 
 class EmbeddedMurmur:
@@ -81,6 +94,7 @@ class EmbeddedMurmur:
             for path in self.workdir.iterdir():
                 with contextlib.suppress(OSError):
                     shutil.chown(path, SERVICE_USER, SERVICE_USER)
+            _let_service_user_through(self.workdir)
         # -supw creates the database if needed, sets the password and exits.
         result = subprocess.run(
             [MURMURD, "-ini", str(self.ini), "-supw", self.superuser_password],

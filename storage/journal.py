@@ -90,8 +90,10 @@ class OutboxRepo:
         )
 
     async def sent(self, row_id: int, message_id: int | None) -> None:
+        # A sent row's payload (a text, a chart) is not needed again: cards are rendered from the
+        # database. Blanked so what it said stays only in the chat.
         await self.db.execute(
-            "UPDATE outbox SET state = 'sent', sent_at = ?, message_id = ? WHERE id = ?",
+            "UPDATE outbox SET state = 'sent', sent_at = ?, message_id = ?, payload = '{}' WHERE id = ?",
             (self.now, message_id, row_id),
         )
 
@@ -126,6 +128,21 @@ class OutboxRepo:
             " AND id <= ? AND id <> ?",
             (kind, assignment_id, up_to_id, except_id),
         )
+
+    async def prune_batch(self, before: float, after_id: int, limit: int) -> tuple[int, int | None]:
+        """Delete sent, superseded and failed rows created before `before`, walking `limit` rows in id
+        order from after `after_id`. Pending rows stay whatever their age, and so does the newest row
+        (its id bounds supersede's "made before"). Returns (deleted, where to go on, or None: done)."""
+        async with self.db.execute(
+            "SELECT id, created_at, state FROM outbox WHERE id > ? AND id < (SELECT MAX(id) FROM outbox)"
+            " ORDER BY id LIMIT ?",
+            (after_id, limit),
+        ) as c:
+            rows = list(await c.fetchall())
+        gone = [(r[0],) for r in rows if r[2] != "pending" and r[1] < before]
+        await self.db.executemany("DELETE FROM outbox WHERE id = ?", gone)
+        done = len(rows) < limit or rows[-1][1] >= before  # ids follow creation time
+        return len(gone), None if done else int(rows[-1][0])
 
     async def max_id(self) -> int:
         async with self.db.execute("SELECT COALESCE(MAX(id), 0) FROM outbox") as c:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import aiosqlite
 
-from storage.db import connect, write
+from storage.db import checkpoint, connect, write
 from storage.incidents import AssignmentRepo, IncidentRepo
 from storage.intake import CallRepo, DraftRepo, InboxRepo
 from storage.journal import EventRepo, OutboxRepo
@@ -58,6 +58,11 @@ class Store:
                 await tx.inbox.mark_handled(update_id)
         if update_id is not None:
             self.marked.add(update_id)
+
+    async def checkpoint(self) -> None:
+        """Outside any transaction: fold the WAL into the file and truncate it (after a purge)."""
+        async with self._lock:
+            await checkpoint(self.db)
 
     @contextlib.asynccontextmanager
     async def reading(self, now: float) -> AsyncIterator[Tx]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.app import DispatchApp
+from routing.fields import mask_phones_in
 from storage.records import AssignmentRecord, IncidentRecord
 from storage.uow import Tx
 
@@ -65,11 +66,13 @@ async def card(tx: Tx, incident: IncidentRecord, assignment: AssignmentRecord, k
 
 async def refuse(app: DispatchApp, actor: Actor, refusal: Refused, *, update_id: int | None,
                  command: str, reply_to: int | None = None) -> None:  # fmt: skip
-    """Audit a refusal and answer it politely; nothing else changes."""
+    """Audit a refusal and answer it politely; nothing else changes. The audit keeps caller numbers
+    masked: the events are kept for good, the full number only for [privacy] phone_retention_days."""
     async with app.store.transaction(app.clock(), update_id) as tx:
         await tx.events.add(
             "refused", actor.channel, actor_id=actor.id, actor_name=actor.name,
-            command=command[:200], reason=refusal.reason, message=refusal.message,
+            command=mask_phones_in(command)[:200], reason=refusal.reason,
+            message=mask_phones_in(refusal.message),
         )  # fmt: skip
         if reply_to is not None:
             await reply(tx, reply_to, esc(refusal.message))
