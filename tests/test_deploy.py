@@ -51,6 +51,10 @@ def test_systemd_accepts_the_unit(tmp_path: Path) -> None:
     text = text.replace("/srv/dispatch-bridge/.venv/bin/python", sys.executable)
     unit = tmp_path / "dispatch-bridge.service"
     unit.write_text(text)
-    done = subprocess.run(["systemd-analyze", "verify", str(unit)], capture_output=True, text=True, timeout=60)
-    problems = [line for line in (done.stdout + done.stderr).splitlines() if "dispatch-bridge.service" in line]
+    done = subprocess.run(
+        ["systemd-analyze", "verify", str(unit)], capture_output=True, text=True, timeout=60
+    )
+    problems = [
+        line for line in (done.stdout + done.stderr).splitlines() if "dispatch-bridge.service" in line
+    ]
     assert problems == [], problems
