@@ -15,6 +15,7 @@ from telegram.error import InvalidToken, NetworkError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, JobQueue
 
 from bot.app import DispatchApp
+from bot.backups import schedule_backups
 from bot.delivery import TelegramDelivery
 from bot.digest import schedule_digests
 from bot.escalation import EscalationScanner
@@ -127,6 +128,7 @@ def start_escalation_and_digests(app: DispatchApp, application: Application) -> 
     if application.job_queue is not None:
         schedule_phone_purge(application.job_queue, app)
         schedule_prune(application.job_queue, app)
+        schedule_backups(application.job_queue, app)
     return workers
 
 

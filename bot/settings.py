@@ -162,6 +162,26 @@ class DigestSettings(_Section):
         return int(hour), int(minute)
 
 
+class BackupSettings(_Section):
+    """A daily online copy of the database into `dir` (default: `backups/` beside the database) at `time`
+    (WIB); the newest `keep` copies are kept."""
+
+    enabled: bool = True
+    dir: str = ""
+    keep: int = Field(default=7, ge=1)
+    time: str = "02:30"
+
+    @field_validator("time")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        return DigestSettings._clock_time(value)
+
+    @property
+    def hour_minute(self) -> tuple[int, int]:
+        hour, _, minute = self.time.partition(":")
+        return int(hour), int(minute)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="DISPATCH_",
@@ -181,6 +201,7 @@ class Settings(BaseSettings):
     privacy: PrivacySettings = PrivacySettings()
     escalation: EscalationSettings = EscalationSettings()
     digest: DigestSettings = DigestSettings()
+    backup: BackupSettings = BackupSettings()
 
     @field_validator("timezone")
     @classmethod
