@@ -91,7 +91,11 @@ async def serve(settings: Settings) -> int:
             intake.failed_now[update.update_id] = context.error
 
     application.add_error_handler(on_error)
-    http = await start_http(app)  # before the Bot API wait: a port in use stops start-up at once
+    try:
+        http = await start_http(app)  # before the Bot API wait: a port in use stops start-up at once
+    except SettingsError:
+        await store.close()
+        raise
     await _initialise(application)
     delivery = TelegramDelivery(app, PtbTelegramPort(application.bot))
     app.wake_telegram = delivery.wake
