@@ -157,7 +157,9 @@ async def on_text(update: Update, context: Context, step: str, data: dict[str, A
         if step == "address":
             data["address"] = clean_text(text, "Alamat", MAX_ADDRESS)
             if "phone" in data:  # prefilled (panic alert)
-                await _save(app, actor, update.update_id, "description", data, PROMPTS["description"], [CANCEL])
+                await _save(
+                    app, actor, update.update_id, "description", data, PROMPTS["description"], [CANCEL]
+                )
                 return
             await _save(app, actor, update.update_id, "phone", data, PROMPTS["phone"], [CANCEL])
         elif step == "phone":

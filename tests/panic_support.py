@@ -43,7 +43,9 @@ class Api:
             return db.execute(sql, args).fetchall()
 
     def events(self, kind: str) -> list[dict[str, Any]]:
-        return [json.loads(r[0]) for r in self.rows("SELECT data FROM events WHERE kind = ? ORDER BY id", kind)]
+        return [
+            json.loads(r[0]) for r in self.rows("SELECT data FROM events WHERE kind = ? ORDER BY id", kind)
+        ]
 
 
 @asynccontextmanager

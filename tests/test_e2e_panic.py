@@ -65,7 +65,9 @@ def press(world: World, chat: int, message: SentMessage, label: str, user: Any =
     for row in (message.reply_markup or {}).get("inline_keyboard", []):
         for button in row:
             if button["text"] == label:
-                return world.api.tap(user or world.call_taker, chat, message.message_id, button["callback_data"])
+                return world.api.tap(
+                    user or world.call_taker, chat, message.message_id, button["callback_data"]
+                )
     raise AssertionError(f"no button {label!r} on {message.current_text!r}")
 
 
@@ -136,12 +138,14 @@ async def test_hostile_requests_are_refused_and_the_rest_still_served(
     api = world.api
     post = client.post
     assert (await post("/api/v1/panic", json=BODY)).status_code == 401
-    assert (await post("/api/v1/panic", json=BODY, headers=auth("wrong-token-wrong-token-wrong"))).status_code == 401
+    assert (
+        await post("/api/v1/panic", json=BODY, headers=auth("wrong-token-wrong-token-wrong"))
+    ).status_code == 401
     assert (await post("/api/v1/panic", json={**BODY, "lat": -91}, headers=auth())).status_code == 422
     assert (await post("/api/v1/panic", json={**BODY, "lon": 181}, headers=auth())).status_code == 422
     huge = b'{"phone": "081234567890", "lat": 0, "lon": 0, "text": "' + b"A" * (1 << 20) + b'"}'
     assert (await post("/api/v1/panic", content=huge, headers=auth())).status_code == 413
-    hostile = {**BODY, "text": "<b>x</b> </code> '); DROP TABLE panic_alerts; -- & \"q\""}
+    hostile = {**BODY, "text": '<b>x</b> </code> \'); DROP TABLE panic_alerts; -- & "q"'}
     assert (await post("/api/v1/panic", json=hostile, headers=auth())).status_code == 202
     shown = await api.wait_message(CALL_TAKERS_GROUP, "DROP TABLE")
     assert hostile["text"] in shown.current_text  # shown literally: escaped, not parsed as markup

@@ -20,7 +20,7 @@ async def test_accepted_is_stored_with_its_event_and_message_before_the_reply(tm
             ("blitar_in_hand", "081234567890", "0812****7890", "Sentul", "Kepanjenkidul", "new")
         ]
         assert api.events("panic_received")[0]["phone"] == "0812****7890"
-        (target, payload), = api.rows("SELECT target, payload FROM outbox WHERE channel = 'telegram'")
+        ((target, payload),) = api.rows("SELECT target, payload FROM outbox WHERE channel = 'telegram'")
         message = json.loads(payload)
         assert target == str(CALL_TAKERS_GROUP)
         assert "openstreetmap.org/?mlat=-8.08000&amp;mlon=112.16200" in message["html"]
@@ -43,7 +43,11 @@ async def test_outside_the_city_suggests_the_kabupaten(tmp_path: Path) -> None:
 
 async def test_markup_and_sql_in_text_are_kept_literally_and_escaped(tmp_path: Path) -> None:
     async with panic_api(tmp_path) as api:
-        hostile = {**GOOD, "name": "<b>Bos</b>", "text": "'); DROP TABLE panic_alerts; -- <script>x</script> & co"}
+        hostile = {
+            **GOOD,
+            "name": "<b>Bos</b>",
+            "text": "'); DROP TABLE panic_alerts; -- <script>x</script> & co",
+        }
         assert (await api.client.post("/api/v1/panic", json=hostile, headers=auth())).status_code == 202
         assert api.rows("SELECT text, name FROM panic_alerts") == [(hostile["text"], "<b>Bos</b>")]
         html = json.loads(api.rows("SELECT payload FROM outbox")[0][0])["html"]
@@ -66,7 +70,9 @@ async def test_refusals_carry_a_reason_are_audited_and_change_nothing(tmp_path: 
         assert east.status_code == 422 and "lon" in east.json()["detail"]
         as_text = await post("/api/v1/panic", json={**GOOD, "lat": "-8.1"}, headers=auth())
         assert as_text.status_code == 422
-        bad_phone = await post("/api/v1/panic", json={**GOOD, "phone": "08123456789012345678"}, headers=auth())
+        bad_phone = await post(
+            "/api/v1/panic", json={**GOOD, "phone": "08123456789012345678"}, headers=auth()
+        )
         assert bad_phone.status_code == 422 and "0812345678901" not in bad_phone.text
         not_json = await post("/api/v1/panic", content=b"{nope", headers=auth())
         assert not_json.status_code == 422
@@ -81,7 +87,9 @@ async def test_refusals_carry_a_reason_are_audited_and_change_nothing(tmp_path: 
 
 
 async def test_a_burst_is_limited_per_phone_and_per_token_and_others_still_served(tmp_path: Path) -> None:
-    async with panic_api(tmp_path, per_token=20, per_token_window=60, per_phone=3, per_phone_window=600) as api:
+    async with panic_api(
+        tmp_path, per_token=20, per_token_window=60, per_phone=3, per_phone_window=600
+    ) as api:
 
         async def send(i: int) -> int:
             body = {**GOOD, "phone": f"0812{i:08d}"}
@@ -92,7 +100,9 @@ async def test_a_burst_is_limited_per_phone_and_per_token_and_others_still_serve
         limited = await api.client.post("/api/v1/panic", json=GOOD, headers=auth())
         assert limited.status_code == 429 and 1 <= int(limited.headers["Retry-After"]) <= 60
         # Another app is not held back by the first one's flood; one phone is held to 3.
-        same_phone = [await api.client.post("/api/v1/panic", json=GOOD, headers=auth(TOKEN_B)) for _ in range(4)]
+        same_phone = [
+            await api.client.post("/api/v1/panic", json=GOOD, headers=auth(TOKEN_B)) for _ in range(4)
+        ]
         assert [r.status_code for r in same_phone] == [202, 202, 202, 429]
         assert "0812****7890" in same_phone[3].json()["detail"]
         assert int(same_phone[3].headers["Retry-After"]) > 500

@@ -29,7 +29,10 @@ def _schema(model: type[Any]) -> dict[str, Any]:
 def document() -> dict[str, Any]:
     problem = {"$ref": "#/components/schemas/Problem"}
     retry_after = {
-        "Retry-After": {"description": "Detik sebelum mencoba lagi", "schema": {"type": "integer", "minimum": 1}}
+        "Retry-After": {
+            "description": "Detik sebelum mencoba lagi",
+            "schema": {"type": "integer", "minimum": 1},
+        }
     }
     responses: dict[str, Any] = {
         "202": {
@@ -57,7 +60,9 @@ def document() -> dict[str, Any]:
                     "security": [{"bearer": []}],
                     "requestBody": {
                         "required": True,
-                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PanicRequest"}}},
+                        "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/PanicRequest"}}
+                        },
                     },
                     "responses": responses,
                 }

@@ -37,7 +37,9 @@ def _digest(token: str) -> bytes:
 
 
 class PanicApi:
-    def __init__(self, app: DispatchApp, centres: Centres, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, app: DispatchApp, centres: Centres, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.app = app
         self.centres = centres
         panic = app.settings.panic
@@ -86,7 +88,9 @@ class PanicApi:
             received = await receive_panic(self.app, report, self.centres)
         except Exception:  # the store is locked or failing: the caller must retry, nothing was promised
             log.exception("panic from %s not stored", client)
-            return _problem(503, "unavailable", "penyimpanan tidak tersedia; kirim ulang", {"Retry-After": "5"})
+            return _problem(
+                503, "unavailable", "penyimpanan tidak tersedia; kirim ulang", {"Retry-After": "5"}
+            )
         log.info("panic P-%d from %s (%s) accepted", received.id, client, mask_phone(body.phone))
         return web.json_response({"id": received.id, "status": "accepted"}, status=202)
 

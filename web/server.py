@@ -52,7 +52,9 @@ async def start_http(app: DispatchApp) -> HttpServer | None:
         await runner.cleanup()
         if exc.errno == errno.EADDRINUSE:
             raise SettingsError("http.port", f"{http.host}:{http.port} sudah dipakai program lain") from None
-        raise SettingsError("http.host", f"tidak bisa mendengarkan di {http.host}:{http.port} ({exc})") from None
+        raise SettingsError(
+            "http.host", f"tidak bisa mendengarkan di {http.host}:{http.port} ({exc})"
+        ) from None
     url = f"http://{http.host}:{http.port}"
     log.info("HTTP siap di %s (POST /api/v1/panic, GET /api/v1/openapi.json)", url)
     return HttpServer(runner, url)

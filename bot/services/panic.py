@@ -82,7 +82,9 @@ async def receive_panic(app: DispatchApp, report: PanicReport, centres: Centres)
     return Received(alert_id, alert.kelurahan, kelurahan is None)
 
 
-def render_alert(app: DispatchApp, alert: PanicRecord, distance_km: float) -> tuple[str, list[list[tuple[str, str]]]]:
+def render_alert(
+    app: DispatchApp, alert: PanicRecord, distance_km: float
+) -> tuple[str, list[list[tuple[str, str]]]]:
     when = app.local(alert.received_at).strftime("%H:%M:%S WIB, %d-%m-%Y")
     who = f"👤 {esc(alert.name)} · " if alert.name else ""
     lines = [
@@ -93,10 +95,14 @@ def render_alert(app: DispatchApp, alert: PanicRecord, distance_km: float) -> tu
         lines.append(f"📍 Kel. {esc(alert.kelurahan)}, Kec. {esc(alert.kecamatan)} "
                      f"(perkiraan, {distance_km:.1f} km dari pusat kelurahan)")  # fmt: skip
     else:
-        lines.append("📍 <b>Di luar Kota Blitar</b>: serahkan ke <b>112 Kabupaten Blitar</b> bila benar di sana.")
+        lines.append(
+            "📍 <b>Di luar Kota Blitar</b>: serahkan ke <b>112 Kabupaten Blitar</b> bila benar di sana."
+        )
     link = html.escape(osm_link(alert.lat, alert.lon), quote=True)
     accuracy = f", akurasi ±{alert.accuracy_m:.0f} m" if alert.accuracy_m is not None else ""
-    lines.append(f'🗺️ <a href="{link}">Buka peta (OpenStreetMap)</a> · {alert.lat:.5f}, {alert.lon:.5f}{accuracy}')
+    lines.append(
+        f'🗺️ <a href="{link}">Buka peta (OpenStreetMap)</a> · {alert.lat:.5f}, {alert.lon:.5f}{accuracy}'
+    )
     if alert.text:
         lines.append(f"📝 {esc(alert.text)}")
     lines.append(f"🕒 {when}")
