@@ -175,8 +175,8 @@ class PanicSettings(_Section):
     tokens: dict[str, SecretStr] = {}
     per_phone: int = Field(default=3, ge=1)
     per_phone_window: float = Field(default=600, gt=0)
-    per_token: int = Field(default=30, ge=1)
-    per_token_window: float = Field(default=60, gt=0)
+    per_app: int = Field(default=30, ge=1)
+    per_app_window: float = Field(default=60, gt=0)
 
     @field_validator("tokens")
     @classmethod

@@ -38,7 +38,7 @@ def db_rows(world: World, sql: str, *args: object) -> list[tuple[Any, ...]]:
 
 async def panic_world(tmp_path: Path, *, call_takers_group: bool) -> AsyncIterator[tuple[World, httpx.AsyncClient]]:  # fmt: skip
     port = free_port()
-    env = {"DISPATCH_HTTP__ENABLED": "true", "DISPATCH_HTTP__PORT": str(port), "DISPATCH_PANIC__PER_TOKEN": "8",
+    env = {"DISPATCH_HTTP__ENABLED": "true", "DISPATCH_HTTP__PORT": str(port), "DISPATCH_PANIC__PER_APP": "8",
            "DISPATCH_PANIC__TOKENS": json.dumps({"blitar_in_hand": APP_TOKEN, "other_app": OTHER_TOKEN})}  # fmt: skip
     async for world in make_world(tmp_path, call_takers_group=call_takers_group, env=env):
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
@@ -155,7 +155,7 @@ async def test_hostile_requests_are_refused_and_the_rest_still_served(
         return (await post("/api/v1/panic", json=body, headers=auth())).status_code
 
     codes = await asyncio.gather(*(one(i) for i in range(100)))  # one second's burst from one app
-    # per_token 8, counted once the token is known: 4 were used above (2 bad points, the 1 MB body, the SQL)
+    # per_app 8, counted once the token is known: 4 were used above (2 bad points, the 1 MB body, the SQL)
     assert set(codes) == {202, 429} and codes.count(202) == 8 - 4
     other = await post("/api/v1/panic", json={**BODY, "phone": "081299990000"}, headers=auth(OTHER_TOKEN))
     assert other.status_code == 202  # another app is still served during the first one's flood

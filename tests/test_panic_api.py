@@ -86,10 +86,8 @@ async def test_refusals_carry_a_reason_are_audited_and_change_nothing(tmp_path: 
                            (422, "invalid_body"), (422, "invalid_body"), (413, "too_large")]  # fmt: skip
 
 
-async def test_a_burst_is_limited_per_phone_and_per_token_and_others_still_served(tmp_path: Path) -> None:
-    async with panic_api(
-        tmp_path, per_token=20, per_token_window=60, per_phone=3, per_phone_window=600
-    ) as api:
+async def test_a_burst_is_limited_per_phone_and_per_app_and_others_still_served(tmp_path: Path) -> None:
+    async with panic_api(tmp_path, per_app=20, per_app_window=60, per_phone=3, per_phone_window=600) as api:
 
         async def send(i: int) -> int:
             body = {**GOOD, "phone": f"0812{i:08d}"}

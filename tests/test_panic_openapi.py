@@ -41,7 +41,7 @@ class ServerThread:
     async def _serve(self) -> None:
         self.stop = asyncio.Event()
         # Limits high enough that the run explores bodies rather than 429s (429s are tested elsewhere).
-        async with panic_api(self.tmp_path, per_token=100_000, per_phone=100_000) as api:
+        async with panic_api(self.tmp_path, per_app=100_000, per_phone=100_000) as api:
             self.base_url = str(api.client.base_url).rstrip("/")
             self.ready.set()
             await self.stop.wait()

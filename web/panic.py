@@ -44,7 +44,7 @@ class PanicApi:
         self.centres = centres
         panic = app.settings.panic
         self.tokens = [(name, _digest(token.get_secret_value())) for name, token in panic.tokens.items()]
-        self.per_token = WindowLimit(panic.per_token, panic.per_token_window, clock)
+        self.per_app = WindowLimit(panic.per_app, panic.per_app_window, clock)
         self.per_phone = WindowLimit(panic.per_phone, panic.per_phone_window, clock)
         self.audits = AuditBudget(AUDITS_PER_KEY, AUDIT_WINDOW, clock)
 
@@ -66,7 +66,7 @@ class PanicApi:
             reason = "missing_token" if "Authorization" not in request.headers else "unknown_token"
             return await self.refuse(request, 401, reason, "token tidak ada atau tidak dikenal", None,
                                      {"WWW-Authenticate": 'Bearer realm="112"'})  # fmt: skip
-        wait = self.per_token.hit(client)
+        wait = self.per_app.hit(client)
         if wait:
             return await self.refuse(request, 429, "rate_limited_token", f"terlalu sering dari aplikasi {client}",
                                      client, {"Retry-After": str(wait)})  # fmt: skip
