@@ -79,6 +79,16 @@ class PanicRepo:
         )
         return cur.rowcount == 1
 
+    async def messages(self, alert_id: int) -> list[tuple[str, int | None, str]]:
+        """(chat, message id once sent, html) of each message that showed this alert to the call takers."""
+        async with self.db.execute(
+            "SELECT target, message_id, json_extract(payload, '$.html') FROM outbox"
+            " WHERE channel = 'telegram' AND kind = 'text' AND json_extract(payload, '$.panic_id') = ?"
+            " ORDER BY id",
+            (alert_id,),
+        ) as c:
+            return [(str(r[0]), r[1], str(r[2])) for r in await c.fetchall()]
+
     async def forget_phones(self, before: float) -> int:
         cur = await self.db.execute(
             "UPDATE panic_alerts SET phone = NULL WHERE phone IS NOT NULL AND received_at < ?", (before,)

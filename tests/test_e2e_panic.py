@@ -85,8 +85,12 @@ async def test_accepted_alert_reaches_the_group_and_tindak_lanjuti_prefills_baru
     labels = [b["text"] for row in alert.reply_markup["inline_keyboard"] for b in row]  # type: ignore[index]
     assert labels == ["✅ Tindak lanjuti", "🤡 Prank", "👻 Ghost"]
 
+    prank_data = alert.reply_markup["inline_keyboard"][1][0]["callback_data"]  # type: ignore[index]
     press(world, CALL_TAKERS_GROUP, alert, "✅ Tindak lanjuti")
     form = await api.wait_message(CALL_TAKERS_GROUP, "pilih kategori")
+    taken = await api.wait_edit(CALL_TAKERS_GROUP, alert.message_id, "Ditindaklanjuti oleh Ani")
+    assert not (taken.reply_markup or {}).get("inline_keyboard")  # the buttons are gone
+    assert "TOMBOL PANIK P-1" in taken.current_text and "openstreetmap" in (taken.html or "")
     assert "P-1" in form.current_text and "0812****7890" in form.current_text
     press(world, CALL_TAKERS_GROUP, form, "Kebakaran")
     await api.wait_message(CALL_TAKERS_GROUP, "Ketik alamat")  # kecamatan and kelurahan are prefilled
@@ -104,7 +108,7 @@ async def test_accepted_alert_reaches_the_group_and_tindak_lanjuti_prefills_baru
     ]
     assert db_rows(world, "SELECT state, handled_by FROM panic_alerts") == [("followed", CALL_TAKER)]
     # The alert's buttons a second time: nothing changes, the refusal is audited.
-    again = press(world, CALL_TAKERS_GROUP, alert, "🤡 Prank")
+    again = api.tap(world.call_taker, CALL_TAKERS_GROUP, alert.message_id, prank_data)  # an old client
     answered = await api.wait_for(lambda: api.answered_callbacks.get(again))
     assert "sudah ditindaklanjuti" in answered["text"]
     assert db_rows(world, "SELECT COUNT(*) FROM calls WHERE type = 'prank'") == [(0,)]

@@ -77,7 +77,7 @@ async def receive_panic(app: DispatchApp, report: PanicReport, centres: Centres)
         )  # fmt: skip
         text, buttons = render_alert(app, record, place.distance_km)
         for chat_id in chats:
-            await reply(tx, chat_id, text, buttons=buttons, priority=PRIORITY_REPLY)
+            await reply(tx, chat_id, text, buttons=buttons, priority=PRIORITY_REPLY, panic_id=alert_id)
     app.wake()
     return Received(alert_id, alert.kelurahan, kelurahan is None)
 
@@ -149,10 +149,13 @@ def claim(app: DispatchApp, alert: PanicRecord, state: str, actor: Actor) -> Hoo
             raise Refused(_already(current or alert), "panic_handled")
         await tx.events.add("panic_handled", actor.channel, actor_id=actor.id, actor_name=actor.name,
                             panic_id=alert.id, outcome=state, phone=alert.phone_masked)  # fmt: skip
-        for chat_id in targets(app):
-            if chat_id != actor.chat_id:
-                await reply(tx, chat_id, f"🆘 P-{alert.id} {OUTCOME[state]} oleh {esc(actor.name)}.",
-                            priority=PRIORITY_NOTICE)  # fmt: skip
+        done = f"{OUTCOME[state].capitalize()} oleh {esc(actor.name)}, {app.local(tx.now).strftime('%H:%M')} WIB."
+        for chat_id, message_id, shown in await repo.messages(alert.id):
+            if message_id is not None:  # the buttons go; one not sent yet keeps them, and they refuse
+                await tx.outbox.add("telegram", "edit_text", chat_id, PRIORITY_NOTICE,
+                                    {"message_id": message_id, "html": f"{shown}\n\n✅ <b>{done}</b>"})  # fmt: skip
+            if chat_id != str(actor.chat_id):
+                await reply(tx, int(chat_id), f"🆘 P-{alert.id}: {done}", priority=PRIORITY_NOTICE)
 
     return run
 
