@@ -75,25 +75,24 @@ async def receive_panic(app: DispatchApp, report: PanicReport, centres: Centres)
             "panic_received", "system", actor_name=report.app_name[:64], panic_id=alert_id, app=report.app_name,
             phone=masked, kelurahan=alert.kelurahan, outside=kelurahan is None, targets=chats,
         )  # fmt: skip
-        text, buttons = render_alert(app, record, place.distance_km)
+        text, buttons = render_alert(app, record)
         for chat_id in chats:
             await reply(tx, chat_id, text, buttons=buttons, priority=PRIORITY_REPLY, panic_id=alert_id)
     app.wake()
     return Received(alert_id, alert.kelurahan, kelurahan is None)
 
 
-def render_alert(
-    app: DispatchApp, alert: PanicRecord, distance_km: float
-) -> tuple[str, list[list[tuple[str, str]]]]:
+def render_alert(app: DispatchApp, alert: PanicRecord) -> tuple[str, list[list[tuple[str, str]]]]:
     when = app.local(alert.received_at).strftime("%H:%M:%S WIB, %d-%m-%Y")
     who = f"👤 {esc(alert.name)} · " if alert.name else ""
     lines = [
         f"🆘 <b>TOMBOL PANIK P-{alert.id}</b> · dari aplikasi {esc(alert.app)}",
         f"{who}📞 {esc(alert.phone_masked)}",
     ]
-    if alert.kelurahan:
-        lines.append(f"📍 Kel. {esc(alert.kelurahan)}, Kec. {esc(alert.kecamatan)} "
-                     f"(perkiraan, {distance_km:.1f} km dari pusat kelurahan)")  # fmt: skip
+    if alert.kelurahan:  # the nearest of approximate centres: a hint; the map link is the truth
+        lines.append(
+            f"📍 Kel. {esc(alert.kelurahan)}, Kec. {esc(alert.kecamatan)} (perkiraan dari titik peta)"
+        )
     else:
         lines.append(
             "📍 <b>Di luar Kota Blitar</b>: serahkan ke <b>112 Kabupaten Blitar</b> bila benar di sana."
