@@ -171,6 +171,8 @@ async def test_hostile_requests_are_refused_and_the_rest_still_served(
     statuses = {r[0] for r in db_rows(world, "SELECT json_extract(data, '$.status') FROM events"
                                               " WHERE kind = 'panic_refused'")}  # fmt: skip
     assert statuses == {401, 413, 422, 429}
+    assert APP_TOKEN not in world.bot.output() and OTHER_TOKEN not in world.bot.output()
+    assert "081234567890" not in world.bot.output()  # the logs carry masked numbers only
 
 
 async def test_kill_9_right_after_202_still_reaches_the_call_takers(
