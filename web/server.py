@@ -19,6 +19,7 @@ from routing.geo import load_centres
 from web.panic import panic_subapp
 
 log = logging.getLogger(__name__)
+SHUTDOWN_TIMEOUT = 5.0
 
 
 @dataclass
@@ -43,7 +44,8 @@ async def start_http(app: DispatchApp) -> HttpServer | None:
     http = app.settings.http
     if not http.enabled:
         return None
-    runner = web.AppRunner(build_web_app(app), access_log=None)
+    # On stop, a request in flight gets a few seconds to finish (its alert is committed or not at all).
+    runner = web.AppRunner(build_web_app(app), access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT)
     await runner.setup()
     site = web.TCPSite(runner, http.host, http.port)
     try:
