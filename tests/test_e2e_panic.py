@@ -8,6 +8,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -76,9 +77,16 @@ async def test_accepted_alert_reaches_the_group_and_tindak_lanjuti_prefills_baru
 ) -> None:
     world, client = group_world
     api = world.api
+    started = time.monotonic()
     response = await client.post("/api/v1/panic", json=BODY, headers=auth())
+    replied = time.monotonic()
     assert response.status_code == 202, response.text
     alert = await api.wait_message(CALL_TAKERS_GROUP, "TOMBOL PANIK")
+    seen = time.monotonic()
+    print(
+        f"panic: 202 after {1000 * (replied - started):.0f} ms, in the group after {1000 * (seen - started):.0f} ms"
+    )
+    assert seen - started < 2.0  # "at once": as fast as a dispatch card must be
     assert "0812****7890" in alert.current_text and "081234567890" not in (alert.html or "")
     assert "Kel. Sentul, Kec. Kepanjenkidul" in alert.current_text
     assert "https://www.openstreetmap.org/?mlat=-8.08000&amp;mlon=112.16200" in (alert.html or "")
