@@ -23,6 +23,7 @@ class NewPanic:
     kelurahan: str | None
     kecamatan: str | None
     token: str
+    request_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +45,7 @@ class PanicRecord:
     handled_by: int | None
     handled_by_name: str | None
     handled_at: float | None
+    request_key: str | None
 
     @classmethod
     def from_row(cls, row: Any) -> PanicRecord:
@@ -58,15 +60,22 @@ class PanicRepo:
     async def add(self, alert: NewPanic) -> int:
         cur = await self.db.execute(
             "INSERT INTO panic_alerts (app, phone, phone_masked, name, lat, lon, accuracy_m, text, kelurahan,"
-            " kecamatan, token, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " kecamatan, token, received_at, request_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (alert.app, alert.phone, alert.phone_masked, alert.name, alert.lat, alert.lon, alert.accuracy_m,
-             alert.text, alert.kelurahan, alert.kecamatan, alert.token, self.now),
+             alert.text, alert.kelurahan, alert.kecamatan, alert.token, self.now, alert.request_key),
         )  # fmt: skip
         assert cur.lastrowid is not None
         return cur.lastrowid
 
     async def get(self, alert_id: int) -> PanicRecord | None:
         async with self.db.execute("SELECT * FROM panic_alerts WHERE id = ?", (alert_id,)) as c:
+            row = await c.fetchone()
+        return None if row is None else PanicRecord.from_row(row)
+
+    async def by_request(self, app: str, request_key: str) -> PanicRecord | None:
+        async with self.db.execute(
+            "SELECT * FROM panic_alerts WHERE app = ? AND request_key = ?", (app, request_key)
+        ) as c:
             row = await c.fetchone()
         return None if row is None else PanicRecord.from_row(row)
 

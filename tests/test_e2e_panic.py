@@ -189,7 +189,8 @@ async def test_kill_9_right_after_202_still_reaches_the_call_takers(
     world, client = private_world
     api = world.api
     api.outage()  # nothing can be delivered: the 202 must stand on the database alone
-    response = await client.post("/api/v1/panic", json=BODY, headers=auth())
+    keyed = {**auth(), "Idempotency-Key": "press-0001"}
+    response = await client.post("/api/v1/panic", json=BODY, headers=keyed)
     assert response.status_code == 202
     await world.bot.kill()
     api.end_outage()
@@ -197,6 +198,11 @@ async def test_kill_9_right_after_202_still_reaches_the_call_takers(
     await world.bot.start()
     alert = await api.wait_message(CALL_TAKER, "TOMBOL PANIK", timeout=30)  # each call taker privately
     assert f"P-{response.json()['id']}" in alert.current_text
+    # The app, unsure its first try got through, sends it again with the same key: the same alert.
+    retry = await client.post("/api/v1/panic", json=BODY, headers=keyed)
+    assert retry.status_code == 202 and retry.json()["id"] == response.json()["id"]
+    assert db_rows(world, "SELECT COUNT(*) FROM panic_alerts") == [(1,)]
+    assert db_rows(world, "SELECT COUNT(*) FROM outbox WHERE kind = 'text'") == [(1,)]
 
 
 def test_a_port_in_use_stops_start_up_with_one_line(tmp_path: Path) -> None:

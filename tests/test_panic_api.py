@@ -118,3 +118,23 @@ async def test_the_openapi_document_is_served(tmp_path: Path) -> None:
         post = doc["paths"]["/panic"]["post"]
         assert set(post["responses"]) == {"202", "401", "413", "422", "429", "503"}
         assert doc["components"]["schemas"]["PanicRequest"]["required"] == ["phone", "lat", "lon"]
+
+
+async def test_a_retry_with_the_same_idempotency_key_alerts_once(tmp_path: Path) -> None:
+    async with panic_api(tmp_path, per_phone=2) as api:
+        keyed = {**auth(), "Idempotency-Key": "app-7f3a:0001"}
+        first = await api.client.post("/api/v1/panic", json=GOOD, headers=keyed)
+        again = [await api.client.post("/api/v1/panic", json=GOOD, headers=keyed) for _ in range(3)]
+        assert first.status_code == 202 and [r.status_code for r in again] == [202, 202, 202]
+        assert {r.json()["id"] for r in again} == {first.json()["id"]}
+        assert api.rows("SELECT COUNT(*) FROM panic_alerts") == [(1,)]
+        assert api.rows("SELECT COUNT(*) FROM outbox") == [(1,)]
+        # The retries did not use up the phone's allowance: one more new alert still fits in per_phone=2.
+        assert (await api.client.post("/api/v1/panic", json=GOOD, headers=auth())).status_code == 202
+        # The same key from another app is another request.
+        other = await api.client.post("/api/v1/panic", json={**GOOD, "phone": "081311112222"},
+                                      headers={**auth(TOKEN_B), "Idempotency-Key": "app-7f3a:0001"})  # fmt: skip
+        assert other.status_code == 202 and other.json()["id"] != first.json()["id"]
+        bad = await api.client.post("/api/v1/panic", json=GOOD, headers={**auth(), "Idempotency-Key": "a b"})
+        assert bad.status_code == 422 and "Idempotency-Key" in bad.json()["detail"]
+        assert api.rows("SELECT COUNT(*) FROM panic_alerts") == [(3,)]

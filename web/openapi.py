@@ -5,12 +5,15 @@ drift; the rest is written by hand, kept minimal."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from web.schema import Accepted, PanicBody, Problem
 
 MAX_BODY = 16 * 1024
 """Bytes: a panic body is a few hundred; anything near this is not one (413)."""
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+REQUEST_KEY = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 REFUSALS = {
     "401": "Token tidak ada atau tidak dikenal (Authorization: Bearer <token>)",
@@ -58,6 +61,16 @@ def document() -> dict[str, Any]:
                     "operationId": "sendPanic",
                     "summary": "Kirim tanda panik",
                     "security": [{"bearer": []}],
+                    "parameters": [
+                        {
+                            "name": IDEMPOTENCY_HEADER,
+                            "in": "header",
+                            "required": False,
+                            "description": "Opsional, satu per tanda panik: kirim ulang dengan kunci yang sama "
+                            "(mis. setelah koneksi putus) memberi 202 dengan id yang sama, tanpa tanda kedua",
+                            "schema": {"type": "string", "pattern": f"^{REQUEST_KEY.pattern}$"},
+                        }
+                    ],
                     "requestBody": {
                         "required": True,
                         "content": {

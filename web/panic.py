@@ -1,7 +1,8 @@
 """POST /api/v1/panic and GET /api/v1/openapi.json: the panic-button intake, mounted at /api/v1.
 
-Order of checks, cheapest first: the token (401), the token's rate (429), the size (413), the body
-(422), the phone's rate (429); then the alert is stored and the 202 goes back only after the commit."""
+Order of checks, cheapest first: the token (401), the token's rate (429), the size (413), the body and
+the Idempotency-Key (422), a retry of a known request (202 again), the phone's rate (429); then the
+alert is stored and the 202 goes back only after the commit."""
 
 from __future__ import annotations
 
@@ -15,11 +16,11 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from bot.app import DispatchApp
-from bot.services.panic import PanicReport, audit_refusal, receive_panic
+from bot.services.panic import PanicReport, audit_refusal, known_request, receive_panic
 from routing.fields import mask_phone
 from routing.geo import Centres
 from web.limits import AuditBudget, WindowLimit
-from web.openapi import MAX_BODY, document
+from web.openapi import IDEMPOTENCY_HEADER, MAX_BODY, REQUEST_KEY, document
 from web.schema import PanicBody
 
 log = logging.getLogger(__name__)
@@ -78,12 +79,20 @@ class PanicApi:
             body = PanicBody.model_validate_json(raw)
         except ValidationError as exc:
             return await self.refuse(request, 422, "invalid_body", summarise(exc), client)
+        key = request.headers.get(IDEMPOTENCY_HEADER)
+        if key is not None and not REQUEST_KEY.fullmatch(key):
+            return await self.refuse(request, 422, "invalid_body",
+                                     f"{IDEMPOTENCY_HEADER}: 1-64 huruf, angka atau . _ : -", client)  # fmt: skip
+        if key is not None and (known := await known_request(self.app, client, key)) is not None:
+            return _accepted(known)  # a retry: its alert exists already, and does not count against the phone
         wait = self.per_phone.hit(body.phone)
         if wait:
             return await self.refuse(request, 429, "rate_limited_phone",
                                      f"terlalu sering dari nomor {mask_phone(body.phone)}", client,
                                      {"Retry-After": str(wait)})  # fmt: skip
-        report = PanicReport(client, body.phone, body.name, body.lat, body.lon, body.accuracy_m, body.text)
+        report = PanicReport(
+            client, body.phone, body.name, body.lat, body.lon, body.accuracy_m, body.text, key
+        )
         try:
             received = await receive_panic(self.app, report, self.centres)
         except Exception:  # the store is locked or failing: the caller must retry, nothing was promised
@@ -91,8 +100,9 @@ class PanicApi:
             return _problem(
                 503, "unavailable", "penyimpanan tidak tersedia; kirim ulang", {"Retry-After": "5"}
             )
-        log.info("panic P-%d from %s (%s) accepted", received.id, client, mask_phone(body.phone))
-        return web.json_response({"id": received.id, "status": "accepted"}, status=202)
+        log.info("panic P-%d from %s (%s) %s", received.id, client, mask_phone(body.phone),
+                 "repeated" if received.repeated else "accepted")  # fmt: skip
+        return _accepted(received.id)
 
     async def refuse(self, request: web.Request, status: int, reason: str, detail: str, client: str | None,
                      headers: dict[str, str] | None = None) -> web.Response:  # fmt: skip
@@ -120,6 +130,10 @@ def summarise(exc: ValidationError, limit: int = 5) -> str:
         parts.append(f"{where}: {error['msg'].removeprefix('Value error, ')}")
     more = len(exc.errors()) - limit
     return "; ".join(parts) + (f"; dan {more} lagi" if more > 0 else "")
+
+
+def _accepted(alert_id: int) -> web.Response:
+    return web.json_response({"id": alert_id, "status": "accepted"}, status=202)
 
 
 def _problem(status: int, error: str, detail: str, headers: dict[str, str] | None = None) -> web.Response:

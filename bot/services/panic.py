@@ -36,6 +36,8 @@ class PanicReport:
     lon: float
     accuracy_m: float | None
     text: str | None
+    request_key: str | None = None
+    """The client's Idempotency-Key, if it sent one: a retry finds the alert it already made."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +45,7 @@ class Received:
     id: int
     kelurahan: str | None
     outside: bool
+    repeated: bool = False
 
 
 def targets(app: DispatchApp) -> list[int]:
@@ -62,11 +65,17 @@ async def receive_panic(app: DispatchApp, report: PanicReport, centres: Centres)
         app=report.app_name, phone=report.phone, phone_masked=masked, name=report.name, lat=report.lat,
         lon=report.lon, accuracy_m=report.accuracy_m, text=report.text,
         kelurahan=kelurahan.name if kelurahan else None, kecamatan=kelurahan.kecamatan if kelurahan else None,
-        token=secrets.token_hex(4),
+        token=secrets.token_hex(4), request_key=report.request_key,
     )  # fmt: skip
     now = app.clock()
     async with app.store.transaction(now) as tx:
         repo = panic_repo(tx)
+        if report.request_key is not None:
+            known = await repo.by_request(report.app_name, report.request_key)
+            if known is not None:  # a retry of a request whose 202 was lost: nothing new to tell anyone
+                await tx.events.add("panic_repeated", "system", actor_name=report.app_name[:64], panic_id=known.id,
+                                    app=report.app_name)  # fmt: skip
+                return Received(known.id, known.kelurahan, known.kelurahan is None, repeated=True)
         alert_id = await repo.add(alert)
         record = await repo.get(alert_id)
         assert record is not None
@@ -80,6 +89,13 @@ async def receive_panic(app: DispatchApp, report: PanicReport, centres: Centres)
             await reply(tx, chat_id, text, buttons=buttons, priority=PRIORITY_REPLY, panic_id=alert_id)
     app.wake()
     return Received(alert_id, alert.kelurahan, kelurahan is None)
+
+
+async def known_request(app: DispatchApp, app_name: str, request_key: str) -> int | None:
+    """The alert a client's earlier request with this Idempotency-Key made, if any."""
+    async with app.store.reading(app.clock()) as tx:
+        known = await panic_repo(tx).by_request(app_name, request_key)
+    return None if known is None else known.id
 
 
 def render_alert(app: DispatchApp, alert: PanicRecord) -> tuple[str, list[list[tuple[str, str]]]]:

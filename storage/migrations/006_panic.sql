@@ -19,6 +19,10 @@ CREATE TABLE panic_alerts (
     state TEXT NOT NULL DEFAULT 'new' CHECK (state IN ('new', 'followed', 'prank', 'ghost')),
     handled_by INTEGER,
     handled_by_name TEXT,
-    handled_at REAL
+    handled_at REAL,
+    -- The client's Idempotency-Key: a request retried after a lost 202 (a crash, a dropped connection)
+    -- finds its alert again instead of alerting the call takers twice.
+    request_key TEXT
 );
 CREATE INDEX panic_alerts_received ON panic_alerts(received_at);
+CREATE UNIQUE INDEX panic_alerts_request ON panic_alerts(app, request_key) WHERE request_key IS NOT NULL;
