@@ -29,6 +29,7 @@ from radio_bridge.bridge import start_radio, stop_radio
 from routing.errors import RoutingError
 from routing.table import RoutingTable, load_routing, validate_agency_codes
 from storage.uow import Store
+from web.server import start_http, stop_http
 
 log = logging.getLogger("dispatch")
 
@@ -92,6 +93,11 @@ async def serve(settings: Settings) -> int:
             intake.failed_now[update.update_id] = context.error
 
     application.add_error_handler(on_error)
+    try:
+        http = await start_http(app)  # before the Bot API wait: a port in use stops start-up at once
+    except SettingsError:
+        await store.close()
+        raise
     await _initialise(application)
     delivery = TelegramDelivery(app, PtbTelegramPort(application.bot))
     app.wake_telegram = delivery.wake
@@ -105,6 +111,7 @@ async def serve(settings: Settings) -> int:
     try:
         return await _run_until_stopped(workers)
     finally:
+        await stop_http(http)
         await delivery.drain()
         await stop_radio(radio)
         await application.stop()

@@ -116,10 +116,20 @@ class TelegramDelivery:
             message_id = await self.port.send_photo(chat_id, png, row.payload.get("caption", ""))
         elif row.kind == "leave":
             await self.port.leave_chat(chat_id)
+        elif row.kind == "edit_text":  # a message that changes once, e.g. a panic alert taken: its buttons go
+            await self._edit_text(chat_id, row)
         else:
             raise DeliveryError(f"jenis pesan tidak dikenal: {row.kind}", permanent=True)
         async with self.app.store.transaction(self.app.clock()) as tx:
             await tx.outbox.sent(row.id, message_id)
+
+    async def _edit_text(self, chat_id: int, row: OutboxRecord) -> None:
+        try:
+            await self.port.edit_text(chat_id, int(row.payload["message_id"]), row.payload["html"],
+                                      row.payload.get("buttons"))  # fmt: skip
+        except DeliveryError as exc:
+            if not exc.gone:
+                raise  # a message deleted meanwhile needs no edit; anything else is retried
 
     async def _send_card(self, row: OutboxRecord, chat_id: int, maybe_repeat: bool) -> None:
         assert row.assignment_id is not None and row.incident_id is not None

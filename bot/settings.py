@@ -23,6 +23,7 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+from pydantic_settings import SettingsError as PydanticSettingsError
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FILE = ROOT / "settings.toml"
@@ -182,6 +183,33 @@ class BackupSettings(_Section):
         return int(hour), int(minute)
 
 
+class HttpSettings(_Section):
+    """The product's one HTTP server (web/): the panic API now; console, /healthz, /metrics later."""
+
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = Field(default=8081, ge=1, le=65535)
+
+
+class PanicSettings(_Section):
+    """POST /api/v1/panic. tokens: client app name -> bearer token, from env only, as JSON:
+    DISPATCH_PANIC__TOKENS='{"blitar_in_hand": "..."}'. Limits: accepted requests per window."""
+
+    tokens: dict[str, SecretStr] = {}
+    per_phone: int = Field(default=3, ge=1)
+    per_phone_window: float = Field(default=600, gt=0)
+    per_app: int = Field(default=30, ge=1)
+    per_app_window: float = Field(default=60, gt=0)
+
+    @field_validator("tokens")
+    @classmethod
+    def _usable_tokens(cls, value: dict[str, SecretStr]) -> dict[str, SecretStr]:
+        for name, token in value.items():
+            if len(token.get_secret_value()) < 16:
+                raise ValueError(f"token aplikasi {name!r} terlalu pendek (minimal 16 karakter)")
+        return value
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="DISPATCH_",
@@ -202,6 +230,8 @@ class Settings(BaseSettings):
     escalation: EscalationSettings = EscalationSettings()
     digest: DigestSettings = DigestSettings()
     backup: BackupSettings = BackupSettings()
+    http: HttpSettings = HttpSettings()
+    panic: PanicSettings = PanicSettings()
 
     @field_validator("timezone")
     @classmethod
@@ -243,8 +273,11 @@ def load_settings() -> Settings:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise SettingsError(str(path), f"TOML tidak valid: {exc}") from None
     _refuse_secrets_in_file(raw)
+    _refuse_panic_tokens_in_file(raw)
     try:
         return Settings()
+    except PydanticSettingsError as exc:  # an env value that should be JSON and is not
+        raise SettingsError(_env_key(str(exc)), f"nilai env bukan JSON yang valid ({exc})") from None
     except ValidationError as exc:
         error = exc.errors()[0]
         key = ".".join(str(part) for part in error["loc"]) or "settings"
@@ -258,3 +291,18 @@ def _refuse_secrets_in_file(raw: dict[str, Any]) -> None:
         if str(raw.get(section, {}).get(key, "")):
             env = f"DISPATCH_{section.upper()}__{key.upper()}"
             raise SettingsError(f"{section}.{key}", f"rahasia tidak boleh di berkas; isi lewat env {env}")
+
+
+def _refuse_panic_tokens_in_file(raw: dict[str, Any]) -> None:
+    panic = raw.get("panic", {})
+    if isinstance(panic, dict) and "tokens" in panic:
+        raise SettingsError(
+            "panic.tokens",
+            "token aplikasi tidak boleh di berkas; isi lewat env DISPATCH_PANIC__TOKENS (JSON)",
+        )
+
+
+def _env_key(message: str) -> str:
+    """'error parsing value for field "panic" from source ...' -> 'panic' (the section at fault)."""
+    _, _, rest = message.partition('field "')
+    return rest.partition('"')[0] or "env"

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from handlers import buttons, calls, guided, incident, manage, membership, messages, reports, views
+from handlers import buttons, calls, guided, incident, manage, membership, messages, panic, reports, views
 
-FEATURES = (incident, guided, buttons, calls, manage, views, reports, membership, messages)
+# panic before buttons: buttons' last handler takes every callback no one else claimed.
+FEATURES = (incident, guided, panic, buttons, calls, manage, views, reports, membership, messages)
 
 
 def register_all(application: Application) -> None:  # type: ignore[type-arg]

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from bot.app import DispatchApp
 from bot.services.common import Actor, Refused, esc, reply
 from bot.services.incidents import phone_or_refuse
 from routing.fields import MAX_NOTE, FieldError, clean_text, mask_phone
+from storage.uow import Tx
 
 LABELS = {"prank": "prank", "ghost": "ghost (diam)", "informasi": "informasi"}
 REPEAT_WINDOW_DAYS = 30
 
 
 async def log_call(
-    app: DispatchApp, call_type: str, argument: str, actor: Actor, *, update_id: int | None
-) -> None:
+    app: DispatchApp, call_type: str, argument: str, actor: Actor, *, update_id: int | None,
+    within: Callable[[Tx], Awaitable[None]] | None = None,
+) -> None:  # fmt: skip
+    """within: more work for the same transaction (a panic alert marked prank), run before the call row."""
     phone: str | None = None
     note: str | None = None
     if call_type == "informasi":
@@ -26,6 +31,8 @@ async def log_call(
     masked = mask_phone(phone) if phone else None
     now = app.clock()
     async with app.store.transaction(now, update_id) as tx:
+        if within is not None:
+            await within(tx)
         repeats = 0
         if phone:
             since = now - REPEAT_WINDOW_DAYS * 86400

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.app import DispatchApp
+from storage.panic import panic_repo
 
 DAY = 86400.0
 DRAFT_MAX_AGE = DAY  # a form nobody touched for a day was abandoned with the call
@@ -14,6 +15,7 @@ async def purge_phones(app: DispatchApp) -> int:
     cutoff = now - app.settings.privacy.phone_retention_days * DAY
     async with app.store.transaction(now) as tx:
         removed = await tx.incidents.forget_phones(cutoff) + await tx.calls.forget_phones(cutoff)
+        removed += await panic_repo(tx).forget_phones(cutoff)
         if removed:
             await tx.events.add("phones_deleted", "system", count=removed, before=cutoff,
                                 retention_days=app.settings.privacy.phone_retention_days)  # fmt: skip
