@@ -91,9 +91,11 @@ class OutboxRepo:
 
     async def sent(self, row_id: int, message_id: int | None) -> None:
         # A sent row's payload (a text, a chart) is not needed again: cards are rendered from the
-        # database. Blanked so what it said stays only in the chat.
+        # database. Blanked so what it said stays only in the chat, unless the row asked to be kept
+        # ("keep": a message a later edit re-reads, such as a panic alert; it holds no full number).
         await self.db.execute(
-            "UPDATE outbox SET state = 'sent', sent_at = ?, message_id = ?, payload = '{}' WHERE id = ?",
+            "UPDATE outbox SET state = 'sent', sent_at = ?, message_id = ?,"
+            " payload = CASE WHEN json_extract(payload, '$.keep') = 1 THEN payload ELSE '{}' END WHERE id = ?",
             (self.now, message_id, row_id),
         )
 
