@@ -18,6 +18,7 @@ from bot.app import DispatchApp
 from bot.delivery import TelegramDelivery
 from bot.digest import schedule_digests
 from bot.escalation import EscalationScanner
+from bot.handoff_escalation import HandoffScanner
 from bot.intake import DurableIntake, FatalIntakeError
 from bot.services.privacy import purge_phones
 from bot.settings import Settings, SettingsError
@@ -117,6 +118,10 @@ def start_escalation_and_digests(app: DispatchApp, application: Application) -> 
         scanner = EscalationScanner(app)
         app.wake_hooks.append(scanner.wake)
         workers.append(scanner.run())
+    if app.settings.handoff.chat_id is not None:
+        handoffs = HandoffScanner(app)
+        app.wake_hooks.append(handoffs.wake)
+        workers.append(handoffs.run())
     if app.settings.digest.enabled:
         if application.job_queue is None:
             raise SettingsError(

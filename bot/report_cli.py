@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 import aiosqlite
 
+from bot import handoff_cli
 from bot.reports import (
     ImportFileError,
     RowError,
@@ -51,6 +52,7 @@ def add_subcommands(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
     calls.add_argument("file", metavar="FILE.csv")
     phone = subparsers.add_parser("import-telephony", help="impor angka bulanan platform telepon dari CSV")
     phone.add_argument("file", metavar="FILE.csv")
+    handoff_cli.add_subcommands(subparsers)
 
 
 def _id_number(n: int | None) -> str:
@@ -266,6 +268,7 @@ async def _import(
 
 
 COMMANDS = {"report": run_report, "import-calls": run_import_calls, "import-telephony": run_import_telephony}
+COMMANDS.update(handoff_cli.COMMANDS)  # blocklist, export-eidd, import-eidd
 
 
 async def run_command(command: str, args: argparse.Namespace, settings: Settings) -> int:

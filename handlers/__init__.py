@@ -4,9 +4,22 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from handlers import buttons, calls, guided, incident, manage, membership, messages, reports, views
+from handlers import (
+    buttons,
+    calls,
+    guided,
+    handoff,
+    incident,
+    manage,
+    membership,
+    messages,
+    prank,
+    reports,
+    views,
+)
 
-FEATURES = (incident, guided, buttons, calls, manage, views, reports, membership, messages)
+# prank and handoff before buttons: its catch-all treats every unknown button as forged.
+FEATURES = (incident, guided, prank, handoff, buttons, calls, manage, views, reports, membership, messages)
 
 
 def register_all(application: Application) -> None:  # type: ignore[type-arg]
