@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 import aiosqlite
 
-from bot import handoff_cli
+from bot import handoff_cli, prank_report
 from bot.reports import (
     ImportFileError,
     RowError,
@@ -189,19 +189,28 @@ async def run_report(args: argparse.Namespace, storage_path: str, tz: ZoneInfo, 
             months[0],
             months[-1],
         )
+        patterns = await prank_report.read_patterns(
+            db, period.start.timestamp(), period.end.timestamp(), int(offset.total_seconds()), routing
+        )
     finally:
         await db.close()
     report = build_report(period, agg, routing)
     renderers = {"md": render_md, "csv": render_csv}
+    # Tables 2-4 first, unchanged; the prank & ghost patterns after them.
     if args.format == "json":
-        text = json.dumps(report_dict(report), ensure_ascii=False, indent=2) + "\n"
+        data = report_dict(report) | {"prank_ghost_patterns": prank_report.as_dict(patterns)}
+        text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    elif args.format == "md":
+        text = render_md(report) + prank_report.render_md(patterns, period.title)
     else:
-        text = renderers[args.format](report)
+        text = renderers[args.format](report) + prank_report.render_csv(patterns)
     sys.stdout.write(text)
     if args.charts:
         from bot.charts import write_charts  # matplotlib loads only when charts are asked for
+        from bot.prank_chart import write_heatmap
 
         paths = await asyncio.to_thread(write_charts, report, Path(args.charts))
+        paths.append(await asyncio.to_thread(write_heatmap, patterns, period.title, Path(args.charts)))
         print("Grafik ditulis: " + ", ".join(str(p) for p in paths), file=sys.stderr)
     return 0
 

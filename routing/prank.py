@@ -66,3 +66,50 @@ def history_text(masked: str, counts: Mapping[str, int], days: int, last: dateti
     if last is not None:
         text += f"; terakhir {when_text(last, now)}"
     return text
+
+
+DAYS_ID = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
+
+
+@dataclass(frozen=True, slots=True)
+class KecamatanRow:
+    kecamatan: str
+    count: int
+    percentage: float  # of the prank/ghost calls whose kecamatan is known
+
+
+@dataclass(frozen=True, slots=True)
+class PrankPatterns:
+    total: int
+    grid: tuple[tuple[int, ...], ...]  # 7 weekdays (Monday first) x 24 hours
+    by_hour: tuple[int, ...]
+    by_day: tuple[int, ...]
+    by_kecamatan: tuple[KecamatanRow, ...]
+    unknown_location: int
+
+    @property
+    def peak(self) -> tuple[int, int, int] | None:
+        """(weekday, hour, calls) of the busiest slot; None without calls."""
+        best = max(((d, h, n) for d, row in enumerate(self.grid) for h, n in enumerate(row)), key=lambda x: x[2])
+        return best if best[2] else None
+
+
+def prank_patterns(by_slot: Mapping[tuple[int, int], int], by_kecamatan: Mapping[str | None, int],
+                   always: tuple[str, ...] = ()) -> PrankPatterns:  # fmt: skip
+    grid = tuple(tuple(by_slot.get((d, h), 0) for h in range(24)) for d in range(7))
+    known = {k: n for k, n in by_kecamatan.items() if k}
+    for name in always:
+        known.setdefault(name, 0)
+    whole = sum(known.values())
+    rows = tuple(
+        KecamatanRow(k, n, round(100 * n / whole, 1) if whole else 0.0)
+        for k, n in sorted(known.items(), key=lambda kv: (-kv[1], kv[0]))
+    )
+    return PrankPatterns(
+        total=sum(sum(r) for r in grid),
+        grid=grid,
+        by_hour=tuple(sum(grid[d][h] for d in range(7)) for h in range(24)),
+        by_day=tuple(sum(row) for row in grid),
+        by_kecamatan=rows,
+        unknown_location=by_kecamatan.get(None, 0),
+    )
