@@ -119,7 +119,9 @@ async def _send(app: DispatchApp, window: Window, targets: list[int], *, key: st
 async def _prank_patterns(app: DispatchApp, window: Window) -> tuple[PrankPatterns, bytes | None]:
     offset = int((window.start.utcoffset() or timedelta(0)).total_seconds())
     async with app.store.reading(app.clock()) as tx:
-        patterns = await read_patterns(tx.db, window.start.timestamp(), window.end.timestamp(), offset, app.routing)
+        patterns = await read_patterns(
+            tx.db, window.start.timestamp(), window.end.timestamp(), offset, app.routing
+        )
 
     def draw() -> bytes | None:
         try:

@@ -131,18 +131,27 @@ def build(app: DispatchApp, incident: IncidentRecord, assignments: list[Assignme
             ended_at=at(incident.ended_at),
         ),
         location=Location(
-            kelurahan=incident.kelurahan, kecamatan=incident.kecamatan, address=incident.address,
-            latitude=incident.lat, longitude=incident.lon,
+            kelurahan=incident.kelurahan,
+            kecamatan=incident.kecamatan,
+            address=incident.address,
+            latitude=incident.lat,
+            longitude=incident.lon,
             within_city=incident.kecamatan in app.routing.kecamatan,
         ),
         call=CallInfo(received_at=app.local(incident.created_at), callback_number=phone),
         notes=[Note(at=app.local(t), author=who, text=text[:1000]) for t, who, text in notes],
         agencies=[
             Agency(
-                code=a.agency, name=app.routing.agency_short(a.agency), disposition=a.state,  # type: ignore[arg-type]
-                notified_at=app.local(a.notified_at), acknowledged_at=at(a.acknowledged_at),
-                en_route_at=at(a.en_route_at), on_scene_at=at(a.on_scene_at), cleared_at=at(a.cleared_at),
-                declined_at=at(a.declined_at), decline_reason=a.decline_reason,
+                code=a.agency,
+                name=app.routing.agency_short(a.agency),
+                disposition=a.state,  # type: ignore[arg-type]
+                notified_at=app.local(a.notified_at),
+                acknowledged_at=at(a.acknowledged_at),
+                en_route_at=at(a.en_route_at),
+                on_scene_at=at(a.on_scene_at),
+                cleared_at=at(a.cleared_at),
+                declined_at=at(a.declined_at),
+                decline_reason=a.decline_reason,
             )
             for a in assignments
         ],

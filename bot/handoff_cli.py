@@ -29,7 +29,9 @@ BLOCK_COLUMNS = ("phone", "blocked_at", "until", "level", "reason", "blocked_by"
 
 
 def add_subcommands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    blocks = subparsers.add_parser("blocklist", help="daftar nomor yang sedang diblokir (untuk operator telepon)")
+    blocks = subparsers.add_parser(
+        "blocklist", help="daftar nomor yang sedang diblokir (untuk operator telepon)"
+    )
     blocks.add_argument("--format", choices=("csv", "md"), default="csv")
     export = subparsers.add_parser("export-eidd", help="cetak dokumen EIDD (JSON) satu kejadian")
     export.add_argument("number", metavar="NOMOR")
@@ -40,10 +42,14 @@ def add_subcommands(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
 
 async def _app(storage_path: str, routing: RoutingTable) -> DispatchApp:
     settings = load_settings()
-    return DispatchApp(settings=settings, store=await Store.open(storage_path), routing=routing, clock=time.time)
+    return DispatchApp(
+        settings=settings, store=await Store.open(storage_path), routing=routing, clock=time.time
+    )
 
 
-async def run_blocklist(args: argparse.Namespace, storage_path: str, tz: ZoneInfo, routing: RoutingTable) -> int:
+async def run_blocklist(
+    args: argparse.Namespace, storage_path: str, tz: ZoneInfo, routing: RoutingTable
+) -> int:
     """The active blocks with the FULL numbers: the telephony operator blocks them on the platform."""
     store = await Store.open(storage_path)
     try:
@@ -72,7 +78,9 @@ async def run_blocklist(args: argparse.Namespace, storage_path: str, tz: ZoneInf
     return 0
 
 
-async def run_export_eidd(args: argparse.Namespace, storage_path: str, tz: ZoneInfo, routing: RoutingTable) -> int:
+async def run_export_eidd(
+    args: argparse.Namespace, storage_path: str, tz: ZoneInfo, routing: RoutingTable
+) -> int:
     number = parse_number(args.number)
     if number is None:
         print(f"Nomor kejadian tidak valid: {args.number}", file=sys.stderr)
@@ -93,7 +101,9 @@ async def run_export_eidd(args: argparse.Namespace, storage_path: str, tz: ZoneI
     return 0
 
 
-async def run_import_eidd(args: argparse.Namespace, storage_path: str, tz: ZoneInfo, routing: RoutingTable) -> int:
+async def run_import_eidd(
+    args: argparse.Namespace, storage_path: str, tz: ZoneInfo, routing: RoutingTable
+) -> int:
     try:
         data = await asyncio.to_thread(Path(args.file).read_bytes)
     except OSError as exc:
@@ -103,7 +113,9 @@ async def run_import_eidd(args: argparse.Namespace, storage_path: str, tz: ZoneI
     access = app.settings.access
     taker = (access.call_takers or access.admins or [0])[0]
     # The cards go to the agencies; the confirmation to the call takers' group (else the first call taker).
-    actor = Actor(id=taker, name="import-eidd", chat_id=app.settings.chats.call_takers or taker, channel="cli")
+    actor = Actor(
+        id=taker, name="import-eidd", chat_id=app.settings.chats.call_takers or taker, channel="cli"
+    )
     try:
         done = await create_from(app, data, actor, update_id=None)
     except Refused as refusal:

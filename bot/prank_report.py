@@ -40,8 +40,8 @@ def render_md(p: PrankPatterns, title: str) -> str:
     out.append("| **Total** | " + " | ".join(f"**{n}**" for n in p.by_hour) + f" | **{p.total}** |")
     out += ["", "### Per kecamatan (bila lokasi diketahui)", "", "| No | Kecamatan | Jumlah | Persentase |",
             "| ---: | --- | ---: | ---: |"]  # fmt: skip
-    for i, row in enumerate(p.by_kecamatan, start=1):
-        out.append(f"| {i} | {row.kecamatan} | {row.count} | {str(row.percentage).replace('.', ',')}% |")
+    for i, k in enumerate(p.by_kecamatan, start=1):
+        out.append(f"| {i} | {k.kecamatan} | {k.count} | {str(k.percentage).replace('.', ',')}% |")
     out += ["", f"Tanpa lokasi: {p.unknown_location} panggilan prank/ghost."]
     return "\n".join(out) + "\n"
 
@@ -69,8 +69,9 @@ def as_dict(p: PrankPatterns) -> dict[str, Any]:
         "by_weekday_hour": [list(row) for row in p.grid],
         "by_hour": list(p.by_hour),
         "by_weekday": list(p.by_day),
-        "by_kecamatan": [{"kecamatan": r.kecamatan, "count": r.count, "percentage": r.percentage}
-                         for r in p.by_kecamatan],  # fmt: skip
+        "by_kecamatan": [
+            {"kecamatan": r.kecamatan, "count": r.count, "percentage": r.percentage} for r in p.by_kecamatan
+        ],
         "unknown_location": p.unknown_location,
     }
 

@@ -25,7 +25,9 @@ async def blokir(update: Update, context: Context) -> None:
 
 @guarded("supervisor")
 async def bukablokir(update: Update, context: Context) -> None:
-    await unblock_number(app_of(context), args_after_command(update), actor_of(update), update_id=update.update_id)
+    await unblock_number(
+        app_of(context), args_after_command(update), actor_of(update), update_id=update.update_id
+    )
 
 
 @guarded("supervisor")

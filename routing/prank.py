@@ -90,7 +90,9 @@ class PrankPatterns:
     @property
     def peak(self) -> tuple[int, int, int] | None:
         """(weekday, hour, calls) of the busiest slot; None without calls."""
-        best = max(((d, h, n) for d, row in enumerate(self.grid) for h, n in enumerate(row)), key=lambda x: x[2])
+        best = max(
+            ((d, h, n) for d, row in enumerate(self.grid) for h, n in enumerate(row)), key=lambda x: x[2]
+        )
         return best if best[2] else None
 
 

@@ -28,7 +28,9 @@ class PrankCounts:
     by_kecamatan: dict[str | None, int] = field(default_factory=dict)  # None: location unknown
 
 
-async def prank_counts(db: aiosqlite.Connection, start_utc: float, end_utc: float, utc_offset: int) -> PrankCounts:
+async def prank_counts(
+    db: aiosqlite.Connection, start_utc: float, end_utc: float, utc_offset: int
+) -> PrankCounts:
     out = PrankCounts()
     async with db.execute(_BY_SLOT, (utc_offset, utc_offset, start_utc, end_utc)) as cur:
         for dow, hour, n in await cur.fetchall():

@@ -71,7 +71,8 @@ async def test_kabupaten_card_attachment_accept_decline_serahkan_and_eidd(kab: W
     await api.wait_message(CALL_TAKERS_GROUP, "menolak serah terima #2 (Rina Kab): lokasi di wilayah kota")
     assert rows(kab, "SELECT state FROM incidents WHERE number = 2") == [("open",)]
     assert rows(kab, "SELECT state, decline_reason FROM handoffs ORDER BY id") == [
-        ("accepted", None), ("declined", "lokasi di wilayah kota")
+        ("accepted", None),
+        ("declined", "lokasi di wilayah kota"),
     ]
 
     # export-eidd / import-eidd round trip: #2 comes back as #3, routed like any city incident.
@@ -102,7 +103,8 @@ async def test_kabupaten_card_attachment_accept_decline_serahkan_and_eidd(kab: W
     assert "Kel. Bendogerit" in card4.text and "[112 Kabupaten Blitar]" in card4.text
     await api.wait_message(CALL_TAKERS_GROUP, "#4 ")
     assert rows(kab, "SELECT tracking_id, source_agency FROM eidd_imports ORDER BY incident_id") == [
-        (exported["incident"]["trackingId"], "112.kota-blitar"), ("urn:112.kab-blitar:incident:2026-77", "112.kab-blitar")
+        (exported["incident"]["trackingId"], "112.kota-blitar"),
+        ("urn:112.kab-blitar:incident:2026-77", "112.kab-blitar"),
     ]
     code, out, err = await cli(kab, "export-eidd", "4")
     assert json.loads(out)["incident"]["trackingId"] == "urn:112.kab-blitar:incident:2026-77"  # travels on
@@ -123,5 +125,7 @@ async def test_unanswered_handoff_is_reposted_then_supervisors_alerted(tmp_path:
         # The re-posted card still works, and accepting ends the ladder.
         api.tap(api.user(KAB_MEMBER, "Rina Kab"), KAB, repeat.message_id, button(repeat, "Terima"))
         await api.wait_message(CALL_TAKER, "diterima 112 Kabupaten Blitar")
-        levels = rows(world, "SELECT json_extract(data, '$.level') FROM events WHERE kind = 'handoff_escalated'")
+        levels = rows(
+            world, "SELECT json_extract(data, '$.level') FROM events WHERE kind = 'handoff_escalated'"
+        )
         assert levels == [(1,), (2,)]

@@ -178,27 +178,48 @@ FORGED_EIDD = [
     (b"[1, 2, 3]", "harus berupa objek JSON"),
     (b'{"eiddVersion": "x"}', "Dokumen EIDD ditolak: eiddVersion: bentuknya tidak sah"),
     (
-        json.dumps({
-            "eiddVersion": "NENA-STA-021", "documentId": "d1", "sentAt": "2026-01-01T00:00:00+07:00",
-            "sender": {"agencyId": "x", "agencyName": "<script>alert(1)</script>"},
-            "incident": {"trackingId": "t", "localId": "1", "type": "kebakaran'; DROP TABLE incidents; --",
-                         "priority": 9, "status": "open", "createdAt": "2026-01-01T00:00:00"},
-            "location": {"kelurahan": "Sentul", "address": "a", "withinCity": True, "latitude": 999},
-            "call": {"receivedAt": "2026-01-01T00:00:00+07:00", "callbackNumber": "<b>1</b>"},
-            "notes": [{"at": "2026-01-01T00:00:00+07:00", "text": "x"}], "admin": True,
-        }).encode(),
+        json.dumps(
+            {
+                "eiddVersion": "NENA-STA-021",
+                "documentId": "d1",
+                "sentAt": "2026-01-01T00:00:00+07:00",
+                "sender": {"agencyId": "x", "agencyName": "<script>alert(1)</script>"},
+                "incident": {
+                    "trackingId": "t",
+                    "localId": "1",
+                    "type": "kebakaran'; DROP TABLE incidents; --",
+                    "priority": 9,
+                    "status": "open",
+                    "createdAt": "2026-01-01T00:00:00",
+                },
+                "location": {"kelurahan": "Sentul", "address": "a", "withinCity": True, "latitude": 999},
+                "call": {"receivedAt": "2026-01-01T00:00:00+07:00", "callbackNumber": "<b>1</b>"},
+                "notes": [{"at": "2026-01-01T00:00:00+07:00", "text": "x"}],
+                "admin": True,
+            }
+        ).encode(),
         "Dokumen EIDD ditolak",
     ),
     (
-        json.dumps({
-            "eiddVersion": "NENA-STA-021", "documentId": "d2", "sentAt": "2026-01-01T00:00:00+07:00",
-            "sender": {"agencyId": "x", "agencyName": "y"},
-            "incident": {"trackingId": "t", "localId": "1", "type": "kebakaran", "priority": 1,
-                         "status": "open", "createdAt": "2026-01-01T00:00:00+07:00"},
-            "location": {"kecamatan": "Garum", "address": "a", "withinCity": False},
-            "call": {"receivedAt": "2026-01-01T00:00:00+07:00"},
-            "notes": [{"at": "2026-01-01T00:00:00+07:00", "text": "x"}],
-        }).encode(),
+        json.dumps(
+            {
+                "eiddVersion": "NENA-STA-021",
+                "documentId": "d2",
+                "sentAt": "2026-01-01T00:00:00+07:00",
+                "sender": {"agencyId": "x", "agencyName": "y"},
+                "incident": {
+                    "trackingId": "t",
+                    "localId": "1",
+                    "type": "kebakaran",
+                    "priority": 1,
+                    "status": "open",
+                    "createdAt": "2026-01-01T00:00:00+07:00",
+                },
+                "location": {"kecamatan": "Garum", "address": "a", "withinCity": False},
+                "call": {"receivedAt": "2026-01-01T00:00:00+07:00"},
+                "notes": [{"at": "2026-01-01T00:00:00+07:00", "text": "x"}],
+            }
+        ).encode(),
         "di luar Kota Blitar",
     ),
 ]
@@ -216,7 +237,9 @@ async def test_forged_eidd_documents_are_refused_and_change_nothing(world: World
         assert snapshot(world) == before, f"row {i} changed state"
     texts = [m.text for m in api.messages_in(CALL_TAKER)]
     forged = next((t for t in texts if "incident.priority" in t), "\n".join(texts))
-    assert "incident.priority: di luar batas" in forged and "location.latitude: di luar batas" in forged, forged
+    assert "incident.priority: di luar batas" in forged and "location.latitude: di luar batas" in forged, (
+        forged
+    )
     api.send_document(world.stranger, world.stranger, "kejadian.json", FORGED_EIDD[-1][0])
     await api.wait_for(lambda: refusals(world)[-1:] == ["stranger"], timeout=10, recheck=0.05)
     assert snapshot(world) == before

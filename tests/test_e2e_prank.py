@@ -51,7 +51,9 @@ async def test_history_threshold_block_list_export_and_ladder(world: World) -> N
     assert third.text.startswith("🕘")
     api.tap(world.call_taker, world.call_taker, proposal.message_id, button(proposal, "Blokir"))
     await api.wait_message(CALL_TAKER, f"{MASKED} diblokir 24 jam")
-    tapped_again = api.tap(world.call_taker, world.call_taker, proposal.message_id, button(proposal, "Blokir"))
+    tapped_again = api.tap(
+        world.call_taker, world.call_taker, proposal.message_id, button(proposal, "Blokir")
+    )
     await api.wait_for(lambda: tapped_again in api.answered_callbacks)
     assert "sudah diputuskan" in api.answered_callbacks[tapped_again]["text"]
 
@@ -82,7 +84,11 @@ async def test_history_threshold_block_list_export_and_ladder(world: World) -> N
     await api.wait_message(SUPERVISORS_GROUP, f"{MASKED} diblokir 7 hari")
 
     blocks = rows(world, "SELECT level, blocked_by_name, lifted_by_name, lift_reason FROM blocks ORDER BY id")
-    assert blocks == [(1, "Ani", "Ani", "salah sambung"), (2, "Ani", "Ani", "dibuka petugas"), (3, "Sari", None, None)]
+    assert blocks == [
+        (1, "Ani", "Ani", "salah sambung"),
+        (2, "Ani", "Ani", "dibuka petugas"),
+        (3, "Sari", None, None),
+    ]
     audit = rows(world, "SELECT kind, actor_name, json_extract(data, '$.phone') FROM events"
                  " WHERE kind IN ('blocked', 'unblocked', 'block_escalated') ORDER BY id")  # fmt: skip
     assert [a[:2] for a in audit] == [("blocked", "Ani"), ("unblocked", "Ani"), ("blocked", "Ani"),

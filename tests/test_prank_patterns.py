@@ -41,7 +41,9 @@ async def test_patterns_cut_in_wib_by_weekday_hour_and_kecamatan(tmp_path: Path)
     assert patterns.grid[0][21] == 2 and patterns.grid[6][23] == 1
     assert patterns.peak == (0, 21, 2)
     assert [(r.kecamatan, r.count, r.percentage) for r in patterns.by_kecamatan] == [
-        ("Kepanjenkidul", 1, 50.0), ("Sukorejo", 1, 50.0), ("Sananwetan", 0, 0.0)
+        ("Kepanjenkidul", 1, 50.0),
+        ("Sukorejo", 1, 50.0),
+        ("Sananwetan", 0, 0.0),
     ]
     assert patterns.unknown_location == 1
     md = render_md(patterns, "Maret 2024")
@@ -56,7 +58,9 @@ async def test_patterns_cut_in_wib_by_weekday_hour_and_kecamatan(tmp_path: Path)
 
 def test_history_text_and_ladder() -> None:
     now = datetime(2024, 3, 5, 9, 0, tzinfo=WIB)
-    text = history_text("0812****7890", {"prank": 3, "ghost": 1}, 30, datetime(2024, 3, 4, 21, 14, tzinfo=WIB), now)
+    text = history_text(
+        "0812****7890", {"prank": 3, "ghost": 1}, 30, datetime(2024, 3, 4, 21, 14, tzinfo=WIB), now
+    )
     assert text == "0812****7890: 3 prank, 1 ghost dalam 30 hari; terakhir kemarin 21:14"
     assert history_text("0812****7890", {}, 30, None, now) is None
     older = history_text("x", {"incident": 1}, 30, datetime(2024, 2, 20, 8, 5, tzinfo=WIB), now)
@@ -78,12 +82,16 @@ async def test_monthly_digest_gains_the_patterns_and_the_heatmap(tmp_path: Path)
         world.clock.now = wib("2024-03-10 23:30")
         await log_call(world.app, "ghost", "-", world.actor, update_id=None)
         world.clock.now = wib("2024-04-02 08:00")
-        await report_on_demand(world.app, "bulan 2024-03", Actor(SUPERVISOR, "Sari", SUPERVISOR), update_id=None)
+        await report_on_demand(
+            world.app, "bulan 2024-03", Actor(SUPERVISOR, "Sari", SUPERVISOR), update_id=None
+        )
         text = "\n".join(await world.texts_to(SUPERVISOR))
         assert "Pola Prank &amp; Ghost</b> (2): paling ramai Senin 21.00-21.59 (1 panggilan)" in text
         captions = [p["caption"] for _, _, p in await world.outbox("photo")]
         assert any("Pola prank & ghost" in c for c in captions) and len(captions) == 2
-        await report_on_demand(world.app, "hari 2024-03-04", Actor(SUPERVISOR, "Sari", SUPERVISOR), update_id=None)
+        await report_on_demand(
+            world.app, "hari 2024-03-04", Actor(SUPERVISOR, "Sari", SUPERVISOR), update_id=None
+        )
         assert len(await world.outbox("photo")) == 3  # the daily digest keeps its one chart
 
 
@@ -103,7 +111,8 @@ async def test_block_expires_and_the_ladder_window_forgets(tmp_path: Path) -> No
         world.clock.advance(24 * 3600 + 1)  # the first block has ended by itself
         await block_number(app, "081299998888", actor, update_id=None)
         assert await world.rows("SELECT level, ends_at - starts_at FROM blocks ORDER BY id") == [
-            (1, 86400.0), (2, 3 * 86400.0)
+            (1, 86400.0),
+            (2, 3 * 86400.0),
         ]
         world.clock.advance(91 * 86400)  # older than [prank] ladder_days: back to the first step
         await block_number(app, "081299998888", actor, update_id=None)

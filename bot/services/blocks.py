@@ -159,7 +159,9 @@ async def unblock_number(app: DispatchApp, args: str, actor: Actor, *, update_id
     parts = args.split(maxsplit=1)
     phone = phone_for_block(parts[0] if parts else "")
     try:
-        reason = clean_optional(parts[1] if len(parts) > 1 else None, "Alasan", MAX_REASON) or "dibuka petugas"
+        reason = (
+            clean_optional(parts[1] if len(parts) > 1 else None, "Alasan", MAX_REASON) or "dibuka petugas"
+        )
     except FieldError as exc:
         raise Refused(exc.message, "field") from None
     async with app.store.transaction(app.clock(), update_id) as tx:
@@ -209,7 +211,9 @@ async def decide(app: DispatchApp, proposal_id: int, token: str, choice: str, ac
             answer = "Diabaikan."
         else:
             hours = CHOICES.get(choice)
-            if hours is None or (proposal.audience == "call_taker" and hours != ladder(app).hours(proposal.level)):
+            if hours is None or (
+                proposal.audience == "call_taker" and hours != ladder(app).hours(proposal.level)
+            ):
                 raise Refused("Tombol tidak dikenal.", "forged_callback")
             if await tx.blocks.active(proposal.phone):
                 raise Refused(f"{proposal.phone_masked} sudah diblokir.", "already_blocked")

@@ -20,7 +20,9 @@ def form_of(app: DispatchApp, document: eidd.Eidd) -> IncidentForm:
     if location is None:
         raise Refused(f"Lokasi dokumen tidak dikenal: {place[:40] or '(kosong)'}.", "eidd_invalid")
     if location.outside:
-        raise Refused(f"Lokasi {place[:40]} di luar Kota Blitar: bukan wilayah 112 Kota Blitar.", "eidd_invalid")
+        raise Refused(
+            f"Lokasi {place[:40]} di luar Kota Blitar: bukan wilayah 112 Kota Blitar.", "eidd_invalid"
+        )
     if app.routing.category(document.incident.type) is None:
         raise Refused(f"Jenis kejadian tidak dikenal: {document.incident.type}.", "eidd_invalid")
     sender = document.sender.agency_name

@@ -57,7 +57,9 @@ async def post_card(tx: Tx, app: DispatchApp, incident: IncidentRecord, handoff:
     data = await document_bytes(tx, app, incident)
     payload = {"b64": base64.b64encode(data).decode("ascii"), "filename": f"eidd-{incident.year}-{incident.number}.json",
                "caption": f"EIDD #{incident.number} · 112 Kota Blitar"}  # fmt: skip
-    await tx.outbox.add("telegram", "document", handoff.chat_id, incident.priority, payload, incident_id=incident.id)
+    await tx.outbox.add(
+        "telegram", "document", handoff.chat_id, incident.priority, payload, incident_id=incident.id
+    )
     channel = app.settings.handoff.mumble_channel
     if app.radio_enabled and channel:
         await tx.outbox.add("mumble", "radio_text", channel, incident.priority,
@@ -65,7 +67,9 @@ async def post_card(tx: Tx, app: DispatchApp, incident: IncidentRecord, handoff:
                             incident_id=incident.id)  # fmt: skip
 
 
-async def offer_handoff(tx: Tx, app: DispatchApp, incident: IncidentRecord, actor: Actor, note: str | None) -> None:
+async def offer_handoff(
+    tx: Tx, app: DispatchApp, incident: IncidentRecord, actor: Actor, note: str | None
+) -> None:
     chat_id = app.settings.handoff.chat_id
     assert chat_id is not None
     hid = await tx.handoffs.add(incident.id, secrets.token_hex(4), chat_id, note, actor.id, actor.name)
@@ -76,10 +80,14 @@ async def offer_handoff(tx: Tx, app: DispatchApp, incident: IncidentRecord, acto
     await post_card(tx, app, incident, handoff)
 
 
-async def serahkan(app: DispatchApp, number: int, note_text: str, actor: Actor, *, update_id: int | None) -> None:
+async def serahkan(
+    app: DispatchApp, number: int, note_text: str, actor: Actor, *, update_id: int | None
+) -> None:
     """/serahkan <no> [catatan]: any open incident."""
     if app.settings.handoff.chat_id is None:
-        raise Refused("Grup serah terima 112 Kabupaten Blitar belum diatur ([handoff] chat_id).", "no_handoff")
+        raise Refused(
+            "Grup serah terima 112 Kabupaten Blitar belum diatur ([handoff] chat_id).", "no_handoff"
+        )
     try:
         note = clean_optional(note_text, "Catatan", MAX_NOTE)
     except FieldError as exc:
@@ -155,7 +163,9 @@ async def decline(app: DispatchApp, data: dict[str, object], text: str, actor: A
         raise Refused(exc.message, "field") from None
     async with app.store.transaction(app.clock(), update_id) as tx:
         await tx.drafts.delete(actor.id, actor.chat_id)
-        handoff, incident = await _pending(tx, int(str(data["handoff_id"])), str(data["token"]), actor.chat_id)
+        handoff, incident = await _pending(
+            tx, int(str(data["handoff_id"])), str(data["token"]), actor.chat_id
+        )
         await tx.handoffs.answer(handoff.id, "declined", actor.id, actor.name, reason)
         await tx.events.add("handoff_declined", actor.channel, actor_id=actor.id, actor_name=actor.name,
                             incident_id=incident.id, handoff_id=handoff.id, reason=reason)  # fmt: skip
