@@ -79,6 +79,10 @@ async def on_document(update: Update, context: Context) -> None:
             raise Refused(STRANGER, "stranger")
         return  # a file shared in some other group is none of our business
     document = message.document
+    if not ((document.file_name or "").lower().endswith(".json") or document.mime_type == "application/json"):
+        if actor.chat_id == actor.id:
+            raise Refused("Kirim dokumen EIDD berformat JSON (.json).", "eidd_invalid")
+        return  # call takers share other files in their group: only .json documents are imports
     if (document.file_size or 0) > MAX_BYTES:
         raise Refused(f"Dokumen terlalu besar (maksimal {MAX_BYTES // 1024} KB).", "eidd_invalid")
     file = await context.bot.get_file(document.file_id)

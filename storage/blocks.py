@@ -88,6 +88,18 @@ class BlockRepo:
         )
         return cur.rowcount == 1
 
+    async def forget_phones(self, before: float) -> int:
+        """Blocks and proposals over before the cutoff keep only the masked number."""
+        cur = await self.db.execute(
+            "UPDATE blocks SET phone = phone_masked WHERE phone <> phone_masked AND ends_at < ?", (before,)
+        )
+        done = max(cur.rowcount, 0)
+        cur = await self.db.execute(
+            "UPDATE block_proposals SET phone = phone_masked WHERE phone <> phone_masked AND created_at < ?",
+            (before,),
+        )
+        return done + max(cur.rowcount, 0)
+
     # -- proposals ---------------------------------------------------------------------------
 
     async def pending_proposal(self, phone: str) -> ProposalRecord | None:

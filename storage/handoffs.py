@@ -84,6 +84,15 @@ class HandoffRepo:
         )
         return cur.rowcount == 1
 
+    async def forget_documents(self, before: float) -> int:
+        """A delivered EIDD attachment carries the full number: its outbox copy goes with the retention."""
+        cur = await self.db.execute(
+            "UPDATE outbox SET payload = '{}' WHERE kind = 'document' AND state <> 'pending' AND payload <> '{}'"
+            " AND created_at < ?",
+            (before,),
+        )
+        return max(cur.rowcount, 0)
+
     # -- the EIDD document's extra facts --------------------------------------------------------
 
     async def incident_phone(self, incident_id: int) -> str | None:
