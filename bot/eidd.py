@@ -109,7 +109,7 @@ def tracking_id(incident: IncidentRecord) -> str:
 
 def build(app: DispatchApp, incident: IncidentRecord, assignments: list[AssignmentRecord],
           phone: str | None, notes: list[tuple[float, str | None, str]], now: float,
-          imported: ImportedFrom | None = None) -> Eidd:  # fmt: skip
+          imported: ImportedFrom | None = None, call_taker: str | None = None) -> Eidd:  # fmt: skip
     def at(ts: float | None) -> datetime | None:
         return None if ts is None else app.local(ts)
 
@@ -138,7 +138,9 @@ def build(app: DispatchApp, incident: IncidentRecord, assignments: list[Assignme
             longitude=incident.lon,
             within_city=incident.kecamatan in app.routing.kecamatan,
         ),
-        call=CallInfo(received_at=app.local(incident.created_at), callback_number=phone),
+        call=CallInfo(
+            received_at=app.local(incident.created_at), callback_number=phone, call_taker=call_taker
+        ),
         notes=[Note(at=app.local(t), author=who, text=text[:1000]) for t, who, text in notes],
         agencies=[
             Agency(

@@ -42,7 +42,7 @@ def render_md(p: PrankPatterns, title: str) -> str:
             "| ---: | --- | ---: | ---: |"]  # fmt: skip
     for i, k in enumerate(p.by_kecamatan, start=1):
         out.append(f"| {i} | {k.kecamatan} | {k.count} | {str(k.percentage).replace('.', ',')}% |")
-    out += ["", f"Tanpa lokasi: {p.unknown_location} panggilan prank/ghost."]
+    out += ["", f"Prank/ghost yang lokasinya tidak diketahui: {p.unknown_location}."]
     return "\n".join(out) + "\n"
 
 

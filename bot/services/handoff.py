@@ -36,7 +36,7 @@ async def document_bytes(tx: Tx, app: DispatchApp, incident: IncidentRecord) -> 
         if h.decline_reason:
             notes.append((h.answered_at or h.created_at, h.answered_by_name, f"Ditolak: {h.decline_reason}"))
     imported = await tx.handoffs.imported_from(incident.id)
-    return eidd.dump(eidd.build(app, incident, assignments, phone, notes, tx.now, imported))
+    return eidd.dump(eidd.build(app, incident, assignments, phone, notes, tx.now, imported, author))
 
 
 def _card_text(app: DispatchApp, incident: IncidentRecord, handoff: HandoffRecord, *, repeat: bool) -> str:
