@@ -113,3 +113,35 @@ async def test_abaikan_and_bad_duration(world: World) -> None:
     await api.wait_message(CALL_TAKER, "paling lama 24 jam")
     assert rows(world, "SELECT COUNT(*) FROM blocks") == [(0,)]
     assert rows(world, "SELECT state, decided_by_name FROM block_proposals") == [("ignored", "Ani")]
+
+
+async def test_guided_baru_and_info_start_with_the_history(world: World) -> None:
+    api = world.api
+    me = world.call_taker
+    api.send_text(me, me, "/ghost +62 812-1111-2222")
+    await api.wait_message(CALL_TAKER, "ghost (diam) dari 0812****2222")
+    api.send_text(me, me, "/info 081211112222 jadwal SIM keliling")
+    info = await api.wait_message(CALL_TAKER, "informasi dari 0812****2222")
+    assert info.text.startswith("🕘 0812****2222: 1 ghost dalam 30 hari; terakhir hari ini")
+    api.send_text(me, me, "/baru")
+    steps = (
+        ("pilih kategori", "Pohon Tumbang"),
+        ("Pilih kecamatan", "Sananwetan"),
+        ("pilih kelurahan", "Bendogerit"),
+    )
+    for prompt, label in steps:
+        step = await api.wait_message(CALL_TAKER, prompt)
+        api.tap(me, me, step.message_id, button(step, label))
+    for prompt, text in (
+        ("alamat", "Jl. Merdeka 5"),
+        ("nomor telepon", "081211112222"),
+        ("keterangan", "Pohon"),
+    ):
+        await api.wait_message(CALL_TAKER, prompt)
+        api.send_text(me, me, text)
+    step = await api.wait_message(CALL_TAKER, "lokasi (pin)")
+    api.tap(me, me, step.message_id, button(step, "Lewati"))
+    summary = await api.wait_message(CALL_TAKER, "Periksa lalu kirim")
+    api.tap(me, me, summary.message_id, button(summary, "Kirim"))
+    done = await api.wait_message(CALL_TAKER, "#1 ")
+    assert done.text.startswith("🕘 0812****2222: 1 ghost, 1 informasi dalam 30 hari; terakhir hari ini")
