@@ -20,10 +20,19 @@ def heatmap_figure(p: PrankPatterns, title: str) -> Figure:
     ax.set_yticks(range(7), list(DAYS_ID))
     ax.set_xlabel("Jam (WIB)")
     ax.set_title(f"Pola Prank & Ghost per Jam dan Hari {title} (total {p.total})")
+    top = max(max(row) for row in p.grid) or 1
     for d, row in enumerate(p.grid):
         for h, n in enumerate(row):
-            if n:
-                ax.text(h, d, str(n), ha="center", va="center", fontsize=7)
+            if n:  # white on the darkest cells so every number stays readable
+                ax.text(
+                    h,
+                    d,
+                    str(n),
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="white" if n > 0.6 * top else "black",
+                )
     fig.colorbar(image, ax=ax, label="Panggilan")
     fig.tight_layout()
     FigureCanvasAgg(fig)
