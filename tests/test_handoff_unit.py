@@ -12,10 +12,20 @@ import pytest
 from bot import eidd
 from bot.handoff_escalation import escalate_handoffs
 from bot.services.blocks import block_number
+from bot.services.common import Refused
+from bot.services.eidd_import import form_of
+from bot.services.handoff import document_bytes
 from bot.services.incidents import IncidentForm
 from bot.services.privacy import DAY, purge_phones
 from bot.settings import Settings
-from tests.test_escalation_support import CALL_TAKER, SUPERVISORS_GROUP, make_settings, make_world, wib
+from tests.test_escalation_support import (
+    CALL_TAKER,
+    KEBAKARAN,
+    SUPERVISORS_GROUP,
+    make_settings,
+    make_world,
+    wib,
+)
 
 KAB = -1007
 GARUM = IncidentForm("kebakaran", "Garum", "Jl. Raya Garum 5", "081234567890", "Gudang terbakar")
@@ -76,3 +86,18 @@ async def test_retention_reaches_blocks_and_sent_attachments(tmp_path: Path) -> 
         assert removed == 4  # incident, its call, the ended block, the sent EIDD attachment
         assert await world.rows("SELECT phone FROM blocks") == [("0812****8888",)]
         assert [p for _, _, p in await world.outbox("document")] == [{}]
+
+
+async def test_import_falls_back_to_the_kecamatan_and_refuses_unknown_types(tmp_path: Path) -> None:
+    async for world in make_world(tmp_path, wib("2024-03-04 09:00"), settings()):
+        await world.dispatch(KEBAKARAN)
+        async with world.app.store.reading(world.clock()) as tx:
+            incident = await tx.incidents.by_number(1)
+            assert incident is not None
+            raw = json.loads(await document_bytes(tx, world.app, incident))
+        raw["location"] |= {"kelurahan": "Sentul Kidul (Kab.)", "kecamatan": "Kepanjenkidul"}
+        form = form_of(world.app, eidd.parse(json.dumps(raw).encode()))
+        assert (form.location, form.address, form.phone) == ("Kepanjenkidul", "Jl. Kenari 17", "081234567890")
+        raw["incident"]["type"] = "tsunami"
+        with pytest.raises(Refused, match="Jenis kejadian tidak dikenal: tsunami"):
+            form_of(world.app, eidd.parse(json.dumps(raw).encode()))

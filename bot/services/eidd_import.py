@@ -15,7 +15,11 @@ from storage.uow import Tx
 
 def form_of(app: DispatchApp, document: eidd.Eidd) -> IncidentForm:
     where = document.location
-    place = where.kelurahan or where.kecamatan or ""
+    # The kelurahan when we know it, else the kecamatan: a neighbour may spell a kelurahan differently.
+    candidates = [p for p in (where.kelurahan, where.kecamatan) if p and p.strip()]
+    place = next(
+        (p for p in candidates if app.routing.locate(p) is not None), candidates[0] if candidates else ""
+    )
     location = app.routing.locate(place) if place.strip() else None
     if location is None:
         raise Refused(f"Lokasi dokumen tidak dikenal: {place[:40] or '(kosong)'}.", "eidd_invalid")
