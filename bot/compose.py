@@ -19,6 +19,7 @@ from bot.backups import schedule_backups
 from bot.delivery import TelegramDelivery
 from bot.digest import schedule_digests
 from bot.escalation import EscalationScanner
+from bot.handoff_escalation import HandoffScanner
 from bot.intake import DurableIntake, FatalIntakeError
 from bot.services.privacy import purge_personal_data
 from bot.services.retention import prune_old_rows
@@ -126,6 +127,10 @@ def start_escalation_and_digests(app: DispatchApp, application: Application) -> 
         scanner = EscalationScanner(app)
         app.wake_hooks.append(scanner.wake)
         workers.append(scanner.run())
+    if app.settings.handoff.chat_id is not None:
+        handoffs = HandoffScanner(app)
+        app.wake_hooks.append(handoffs.wake)
+        workers.append(handoffs.run())
     if app.settings.digest.enabled:
         if application.job_queue is None:
             raise SettingsError(

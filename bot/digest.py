@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
-from datetime import time
+from datetime import time, timedelta
 from typing import Any
 
 from telegram.ext import JobQueue
@@ -26,9 +26,11 @@ from bot.digest_text import (
     render_lines,
     requested_window,
 )
+from bot.prank_report import digest_lines, read_patterns
 from bot.render import place
 from bot.services.common import PRIORITY_DIGEST, PRIORITY_REPLY, Actor, Refused, reply
 from bot.services.views import split_message
+from routing.prank import PrankPatterns
 from storage.digests import DigestRepo
 from storage.uow import Tx
 
@@ -87,7 +89,12 @@ def _chart(data: DigestData, app: DispatchApp) -> bytes | None:
 async def _send(app: DispatchApp, window: Window, targets: list[int], *, key: str | None, priority: int,
                 update_id: int | None = None) -> bool:  # fmt: skip
     data = await collect(app, window)
-    chunks = split_message(render_lines(data, app.routing))
+    lines = render_lines(data, app.routing)
+    heatmap: bytes | None = None
+    if window.kind in ("bulan", "tahun"):  # the monthly and yearly reports add the prank & ghost patterns
+        patterns, heatmap = await _prank_patterns(app, window)
+        lines += ["", *digest_lines(patterns)]
+    chunks = split_message(lines)
     png = await asyncio.to_thread(_chart, data, app)
     async with app.store.transaction(app.clock(), update_id) as tx:
         if key is not None:
@@ -101,8 +108,31 @@ async def _send(app: DispatchApp, window: Window, targets: list[int], *, key: st
                 caption = f"📈 Panggilan dan kejadian · {data.window.title}"
                 payload = {"png": base64.b64encode(png).decode("ascii"), "caption": caption}
                 await tx.outbox.add("telegram", "photo", target, priority, payload)
+            if heatmap is not None:
+                payload = {"png": base64.b64encode(heatmap).decode("ascii"),
+                           "caption": f"🧒 Pola prank & ghost per jam dan hari · {data.window.title}"}  # fmt: skip
+                await tx.outbox.add("telegram", "photo", target, priority, payload)
     app.wake()
     return True
+
+
+async def _prank_patterns(app: DispatchApp, window: Window) -> tuple[PrankPatterns, bytes | None]:
+    offset = int((window.start.utcoffset() or timedelta(0)).total_seconds())
+    async with app.store.reading(app.clock()) as tx:
+        patterns = await read_patterns(
+            tx.db, window.start.timestamp(), window.end.timestamp(), offset, app.routing
+        )
+
+    def draw() -> bytes | None:
+        try:
+            from bot.prank_chart import heatmap_png  # matplotlib loads only when a report is drawn
+
+            return heatmap_png(patterns, window.title)
+        except Exception:  # the figures in text matter more than the picture
+            log.exception("prank heatmap failed")
+            return None
+
+    return patterns, await asyncio.to_thread(draw)
 
 
 async def send_due_digests(app: DispatchApp) -> list[str]:

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 import aiosqlite
 
+from bot import handoff_cli, prank_report
 from bot.reports import (
     ImportFileError,
     RowError,
@@ -51,6 +52,7 @@ def add_subcommands(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
     calls.add_argument("file", metavar="FILE.csv")
     phone = subparsers.add_parser("import-telephony", help="impor angka bulanan platform telepon dari CSV")
     phone.add_argument("file", metavar="FILE.csv")
+    handoff_cli.add_subcommands(subparsers)
 
 
 def _id_number(n: int | None) -> str:
@@ -187,19 +189,28 @@ async def run_report(args: argparse.Namespace, storage_path: str, tz: ZoneInfo, 
             months[0],
             months[-1],
         )
+        patterns = await prank_report.read_patterns(
+            db, period.start.timestamp(), period.end.timestamp(), int(offset.total_seconds()), routing
+        )
     finally:
         await db.close()
     report = build_report(period, agg, routing)
     renderers = {"md": render_md, "csv": render_csv}
+    # Tables 2-4 first, unchanged; the prank & ghost patterns after them.
     if args.format == "json":
-        text = json.dumps(report_dict(report), ensure_ascii=False, indent=2) + "\n"
+        data = report_dict(report) | {"prank_ghost_patterns": prank_report.as_dict(patterns)}
+        text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    elif args.format == "md":
+        text = render_md(report) + prank_report.render_md(patterns, period.title)
     else:
-        text = renderers[args.format](report)
+        text = renderers[args.format](report) + prank_report.render_csv(patterns)
     sys.stdout.write(text)
     if args.charts:
         from bot.charts import write_charts  # matplotlib loads only when charts are asked for
+        from bot.prank_chart import write_heatmap
 
         paths = await asyncio.to_thread(write_charts, report, Path(args.charts))
+        paths.append(await asyncio.to_thread(write_heatmap, patterns, period.title, Path(args.charts)))
         print("Grafik ditulis: " + ", ".join(str(p) for p in paths), file=sys.stderr)
     return 0
 
@@ -266,6 +277,7 @@ async def _import(
 
 
 COMMANDS = {"report": run_report, "import-calls": run_import_calls, "import-telephony": run_import_telephony}
+COMMANDS.update(handoff_cli.COMMANDS)  # blocklist, export-eidd, import-eidd
 
 
 async def run_command(command: str, args: argparse.Namespace, settings: Settings) -> int:

@@ -210,6 +210,34 @@ class PanicSettings(_Section):
         return value
 
 
+class PrankSettings(_Section):
+    """Prank and ghost callers: the history shown to the call taker, the block proposal, the ladder."""
+
+    history_days: int = Field(default=30, ge=1)
+    threshold: int = Field(default=3, ge=1)  # prank + ghost calls from one number in threshold_days
+    threshold_days: int = Field(default=7, ge=1)
+    first_block_hours: float = Field(default=24, gt=0)
+    second_block_hours: float = Field(default=72, gt=0)
+    ladder_days: int = Field(default=90, ge=1)  # earlier blocks within this many days set the next step
+
+
+class HandoffSettings(_Section):
+    """The Telegram group shared with Kabupaten Blitar 112; unset chat_id = hand-offs only recorded.
+    repeat_after: an unanswered card is re-posted (ULANG); alert_after: the supervisors and the call
+    taker are alerted (both seconds from the first card)."""
+
+    chat_id: int | None = None
+    mumble_channel: str | None = None
+    repeat_after: float = Field(default=300, gt=0)
+    alert_after: float = Field(default=900, gt=0)
+
+    @model_validator(mode="after")
+    def _alert_after_repeat(self) -> HandoffSettings:
+        if self.alert_after <= self.repeat_after:
+            raise ValueError("alert_after harus lebih lama dari repeat_after")
+        return self
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="DISPATCH_",
@@ -232,6 +260,8 @@ class Settings(BaseSettings):
     backup: BackupSettings = BackupSettings()
     http: HttpSettings = HttpSettings()
     panic: PanicSettings = PanicSettings()
+    prank: PrankSettings = PrankSettings()
+    handoff: HandoffSettings = HandoffSettings()
 
     @field_validator("timezone")
     @classmethod

@@ -4,10 +4,36 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from handlers import buttons, calls, guided, incident, manage, membership, messages, panic, reports, views
+from handlers import (
+    buttons,
+    calls,
+    guided,
+    handoff,
+    incident,
+    manage,
+    membership,
+    messages,
+    panic,
+    prank,
+    reports,
+    views,
+)
 
-# panic before buttons: buttons' last handler takes every callback no one else claimed.
-FEATURES = (incident, guided, panic, buttons, calls, manage, views, reports, membership, messages)
+# panic, prank and handoff before buttons: its catch-all treats every unknown button as forged.
+FEATURES = (
+    incident,
+    guided,
+    panic,
+    prank,
+    handoff,
+    buttons,
+    calls,
+    manage,
+    views,
+    reports,
+    membership,
+    messages,
+)
 
 
 def register_all(application: Application) -> None:  # type: ignore[type-arg]

@@ -20,7 +20,7 @@ async def on_membership(update: Update, context: Context) -> None:
     app = app_of(context)
     chat_id = change.chat.id
     known = {a.chat_id for a in app.settings.agencies.values()} | {
-        app.settings.chats.call_takers, app.settings.chats.supervisors,
+        app.settings.chats.call_takers, app.settings.chats.supervisors, app.settings.handoff.chat_id,
     }  # fmt: skip
     async with app.store.transaction(app.clock(), update.update_id) as tx:
         if chat_id in known:

@@ -6,7 +6,7 @@ from telegram import Update
 from telegram.ext import Application, MessageHandler, filters
 
 from bot.services.common import Refused
-from handlers import buttons, guided
+from handlers import buttons, guided, handoff
 from handlers.common import STRANGER, Context, actor_of, app_of, guarded
 
 MAX_MESSAGE = 4096
@@ -31,6 +31,8 @@ async def on_message(update: Update, context: Context) -> None:
     kind, step, data = draft
     if kind == "decline":
         await buttons.decline_reason(update, context, data)
+    elif kind == "handoff_decline":
+        await handoff.decline_reason(update, context, data)
     elif app.is_call_taker(actor.id):
         await guided.on_text(update, context, step, data)
 

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import aiosqlite
 
+from storage.blocks import BlockRepo
 from storage.db import checkpoint, connect, write
+from storage.handoffs import HandoffRepo
 from storage.incidents import AssignmentRepo, IncidentRepo
 from storage.intake import CallRepo, DraftRepo, InboxRepo
 from storage.journal import EventRepo, OutboxRepo
@@ -30,6 +32,8 @@ class Tx:
         self.inbox = InboxRepo(db, now)
         self.drafts = DraftRepo(db, now)
         self.calls = CallRepo(db, now)
+        self.blocks = BlockRepo(db, now)
+        self.handoffs = HandoffRepo(db, now)
 
 
 class Store:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
 from tests.e2e import CALL_TAKER, DAMKAR, POLRES, STRANGER, TOKEN, World
@@ -26,6 +27,8 @@ def snapshot(world: World) -> tuple[object, ...]:
         db_rows(world, "SELECT id, state, disposition FROM incidents ORDER BY id"),
         db_rows(world, "SELECT id, state FROM assignments ORDER BY id"),
         db_rows(world, "SELECT COUNT(*) FROM calls"),
+        db_rows(world, "SELECT COUNT(*) FROM blocks"),
+        db_rows(world, "SELECT COUNT(*) FROM handoffs"),
     )
 
 
@@ -69,6 +72,13 @@ REFUSED_ROWS = [
     ),
     ("call_taker", "/info ", False, "Ringkasan tidak boleh kosong", "field"),
     ("supervisor", ONE_LINE, False, "tidak terdaftar", "stranger"),
+    ("call_taker", "/blokir 08x1'; DROP TABLE blocks; --", False, "Nomor telepon tidak valid", "phone"),
+    ("call_taker", "/blokir <b>0812</b>", False, "Nomor telepon tidak valid", "phone"),
+    ("call_taker", "/blokir 081234567890 400h", False, "Durasi harus antara", "duration"),
+    ("call_taker", "/bukablokir 081234567890", False, "tidak sedang diblokir", "not_blocked"),
+    ("stranger", "/blokir 081234567890", False, None, "stranger"),
+    ("stranger", "/bukablokir 081234567890", False, None, "stranger"),
+    ("call_taker", "/serahkan 1 tolong", False, "belum diatur", "no_handoff"),
 ]
 
 
@@ -160,3 +170,77 @@ async def test_token_never_in_logs(world: World) -> None:
     output = world.bot.output()
     assert "outbox row" in output  # the failures were logged ...
     assert TOKEN not in output and TOKEN.split(":")[1] not in output  # ... without the token
+
+
+FORGED_EIDD = [
+    # (file content, expected reply)
+    (b"\x89PNG not json", "bukan JSON"),
+    (b"[1, 2, 3]", "harus berupa objek JSON"),
+    (b'{"eiddVersion": "x"}', "Dokumen EIDD ditolak: eiddVersion: bentuknya tidak sah"),
+    (
+        json.dumps(
+            {
+                "eiddVersion": "NENA-STA-021",
+                "documentId": "d1",
+                "sentAt": "2026-01-01T00:00:00+07:00",
+                "sender": {"agencyId": "x", "agencyName": "<script>alert(1)</script>"},
+                "incident": {
+                    "trackingId": "t",
+                    "localId": "1",
+                    "type": "kebakaran'; DROP TABLE incidents; --",
+                    "priority": 9,
+                    "status": "open",
+                    "createdAt": "2026-01-01T00:00:00",
+                },
+                "location": {"kelurahan": "Sentul", "address": "a", "withinCity": True, "latitude": 999},
+                "call": {"receivedAt": "2026-01-01T00:00:00+07:00", "callbackNumber": "<b>1</b>"},
+                "notes": [{"at": "2026-01-01T00:00:00+07:00", "text": "x"}],
+                "admin": True,
+            }
+        ).encode(),
+        "Dokumen EIDD ditolak",
+    ),
+    (
+        json.dumps(
+            {
+                "eiddVersion": "NENA-STA-021",
+                "documentId": "d2",
+                "sentAt": "2026-01-01T00:00:00+07:00",
+                "sender": {"agencyId": "x", "agencyName": "y"},
+                "incident": {
+                    "trackingId": "t",
+                    "localId": "1",
+                    "type": "kebakaran",
+                    "priority": 1,
+                    "status": "open",
+                    "createdAt": "2026-01-01T00:00:00+07:00",
+                },
+                "location": {"kecamatan": "Garum", "address": "a", "withinCity": False},
+                "call": {"receivedAt": "2026-01-01T00:00:00+07:00"},
+                "notes": [{"at": "2026-01-01T00:00:00+07:00", "text": "x"}],
+            }
+        ).encode(),
+        "di luar Kota Blitar",
+    ),
+]
+
+
+async def test_forged_eidd_documents_are_refused_and_change_nothing(world: World) -> None:
+    api = world.api
+    before = snapshot(world)
+    for i, (content, expected) in enumerate(FORGED_EIDD):
+        api.send_document(world.call_taker, world.call_taker, "kejadian.json", content)
+        reply = await api.wait_message(CALL_TAKER, expected)
+        await api.wait_for(lambda n=i: len(refusals(world)) == n + 1, timeout=10, recheck=0.05)
+        assert refusals(world)[-1] == "eidd_invalid", f"row {i}"
+        assert "<script>" not in (reply.html or "")
+        assert snapshot(world) == before, f"row {i} changed state"
+    texts = [m.text for m in api.messages_in(CALL_TAKER)]
+    forged = next((t for t in texts if "incident.priority" in t), "\n".join(texts))
+    assert "incident.priority: di luar batas" in forged and "location.latitude: di luar batas" in forged, (
+        forged
+    )
+    api.send_document(world.stranger, world.stranger, "kejadian.json", FORGED_EIDD[-1][0])
+    await api.wait_for(lambda: refusals(world)[-1:] == ["stranger"], timeout=10, recheck=0.05)
+    assert snapshot(world) == before
+    assert db_rows(world, "SELECT COUNT(*) FROM eidd_imports") == [(0,)]

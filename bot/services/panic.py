@@ -86,7 +86,9 @@ async def receive_panic(app: DispatchApp, report: PanicReport, centres: Centres)
         )  # fmt: skip
         text, buttons = render_alert(app, record)
         for chat_id in chats:
-            await reply(tx, chat_id, text, buttons=buttons, priority=PRIORITY_REPLY, panic_id=alert_id, keep=True)
+            await reply(
+                tx, chat_id, text, buttons=buttons, priority=PRIORITY_REPLY, panic_id=alert_id, keep=True
+            )
     app.wake()
     return Received(alert_id, alert.kelurahan, kelurahan is None)
 

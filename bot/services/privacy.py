@@ -16,6 +16,7 @@ async def purge_phones(app: DispatchApp) -> int:
     async with app.store.transaction(now) as tx:
         removed = await tx.incidents.forget_phones(cutoff) + await tx.calls.forget_phones(cutoff)
         removed += await panic_repo(tx).forget_phones(cutoff)
+        removed += await tx.blocks.forget_phones(cutoff) + await tx.handoffs.forget_documents(cutoff)
         if removed:
             await tx.events.add("phones_deleted", "system", count=removed, before=cutoff,
                                 retention_days=app.settings.privacy.phone_retention_days)  # fmt: skip

@@ -49,6 +49,14 @@ def text_content(
     return content
 
 
+def document_content(state: BotState, filename: str, content: bytes, caption: str | None) -> JSON:
+    file_id = f"U{len(state.files) + 1:06d}"
+    state.files[file_id] = (f"documents/{file_id}_{filename}", content)
+    document: JSON = {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_name": filename,
+                      "mime_type": "application/json", "file_size": len(content)}  # fmt: skip
+    return {"document": document} | ({"caption": caption} if caption else {})
+
+
 def callback_query(
     state: BotState, user: User, chat: Chat | User | int, message_id: int, data: str
 ) -> tuple[str, JSON]:

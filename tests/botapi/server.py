@@ -178,6 +178,12 @@ class FakeBotApi:
         content = {"location": {"latitude": lat, "longitude": lon}}
         return self._enqueue("message", players.user_message(self.state, user, chat, content))
 
+    def send_document(self, user: User, chat: Chat | User | int, filename: str, content: bytes,
+                      caption: str | None = None) -> int:  # fmt: skip
+        """A user posts a file; the bot can fetch it with getFile and the file URL, as on Telegram."""
+        content_json = players.document_content(self.state, filename, content, caption)
+        return self._enqueue("message", players.user_message(self.state, user, chat, content_json))
+
     def tap(self, user: User, chat: Chat | User | int, message_id: int, data: str) -> str:
         query_id, payload = players.callback_query(self.state, user, chat, message_id, data)
         self._enqueue("callback_query", payload)
