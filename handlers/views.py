@@ -15,7 +15,8 @@ HELP = """<b>112 Dispatch Bridge</b> — perintah call taker:
 /baru kategori | kelurahan | alamat | telepon | keterangan — kirim langsung
 /prank [telepon] · /ghost [telepon] · /info ringkasan — catat panggilan
 /aktif — kejadian aktif · /lihat nomor — riwayat kejadian
-/tambah nomor kode_instansi · /tutup nomor kode · /batal nomor alasan"""
+/tambah nomor kode_instansi · /tutup nomor kode · /batal nomor alasan
+/batal_form — batalkan formulir /baru yang sedang diisi"""
 
 
 @guarded("supervisor")

@@ -104,8 +104,8 @@ async def test_markup_and_control_characters_in_every_free_text_field(world: Wor
     assert f"📝 {hostile} '; DROP TABLE calls; --" in card.text
     tolak = next(b["callback_data"] for b in card.buttons if b["text"] == "Tolak")
     api.tap(world.damkar_member, world.damkar, card.message_id, tolak)
-    await api.wait_message(DAMKAR, "alasan")
-    api.send_text(world.damkar_member, world.damkar, f"alasan {hostile}")
+    prompt = await api.wait_message(DAMKAR, "alasan")
+    api.send_text(world.damkar_member, world.damkar, f"alasan {hostile}", reply_to_message_id=prompt.message_id)
     edited = await api.wait_edit(DAMKAR, card.message_id, "Ditolak")
     assert f"alasan {hostile}" in edited.text
     api.send_text(world.call_taker, world.call_taker, f"/info {hostile}")

@@ -86,7 +86,9 @@ async def test_tolak_reason_must_reply_to_the_prompt(world: World) -> None:
     api = world.api
     card, prompt = await _tolak(world, world.damkar_member)
     chatter = api.send_text(world.damkar_member, world.damkar, "siap, kami cek dulu")
-    on_card = api.send_text(world.damkar_member, world.damkar, "ini apa?", reply_to_message_id=card.message_id)
+    on_card = api.send_text(
+        world.damkar_member, world.damkar, "ini apa?", reply_to_message_id=card.message_id
+    )
     await handled(world, chatter)
     await handled(world, on_card)
     assert db_rows(world, "SELECT state FROM assignments WHERE agency = 'damkar'") == [("notified",)]
@@ -101,7 +103,9 @@ async def test_a_later_step_clears_an_abandoned_tolak(world: World) -> None:
     other = api.user(503, "Dedi")
     api.tap(other, world.damkar, card.message_id, button(card, "Berangkat"))
     await api.wait_edit(DAMKAR, card.message_id, "Berangkat")
-    late = api.send_text(world.damkar_member, world.damkar, "sudah jalan", reply_to_message_id=prompt.message_id)
+    late = api.send_text(
+        world.damkar_member, world.damkar, "sudah jalan", reply_to_message_id=prompt.message_id
+    )
     await handled(world, late)
     assert db_rows(world, "SELECT state FROM assignments WHERE agency = 'damkar'") == [("en_route",)]
     assert said(world, CALL_TAKER, "menolak") == 0
@@ -110,7 +114,7 @@ async def test_a_later_step_clears_an_abandoned_tolak(world: World) -> None:
 
 async def test_an_abandoned_tolak_expires(world: World) -> None:
     api = world.api
-    card, prompt = await _tolak(world, world.damkar_member)
+    _card, prompt = await _tolak(world, world.damkar_member)
     with sqlite3.connect(world.db) as db:  # the prompt was asked ten minutes ago
         db.execute("UPDATE drafts SET data = json_set(data, '$.asked_at', ?)", (time.time() - 600,))
     late = api.send_text(world.damkar_member, world.damkar, "eh lupa", reply_to_message_id=prompt.message_id)
@@ -154,11 +158,13 @@ async def test_a_backlog_of_taps_after_a_restart_is_not_a_flood(world: World) ->
     start = time.time() - 120
     rows = []
     for i in range(40):
-        query_id, payload = players.callback_query(api.state, world.damkar_member, world.damkar,
+        _query, payload = players.callback_query(api.state, world.damkar_member, world.damkar,
                                                    card.message_id, button(card, "Terima"))  # fmt: skip
         update_id = api.state.next_update_id
         api.state.next_update_id += 1
-        rows.append((update_id, json.dumps({"update_id": update_id, "callback_query": payload}), start + 3 * i))
+        rows.append(
+            (update_id, json.dumps({"update_id": update_id, "callback_query": payload}), start + 3 * i)
+        )
     with sqlite3.connect(world.db) as db:
         db.executemany("INSERT INTO inbox (update_id, payload, received_at) VALUES (?, ?, ?)", rows)
     await world.bot.start()
