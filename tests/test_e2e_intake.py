@@ -89,8 +89,12 @@ async def test_tolak_reason_must_reply_to_the_prompt(world: World) -> None:
     on_card = api.send_text(
         world.damkar_member, world.damkar, "ini apa?", reply_to_message_id=card.message_id
     )
+    someone = api.send_text(
+        api.user(504, "Eko"), world.damkar, "batal saja", reply_to_message_id=prompt.message_id
+    )
     await handled(world, chatter)
     await handled(world, on_card)
+    await handled(world, someone)  # another member answering Budi's prompt is not Budi's reason
     assert db_rows(world, "SELECT state FROM assignments WHERE agency = 'damkar'") == [("notified",)]
     api.send_text(world.damkar_member, world.damkar, "Armada habis", reply_to_message_id=prompt.message_id)
     edited = await api.wait_edit(DAMKAR, card.message_id, "Ditolak")
