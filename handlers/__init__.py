@@ -7,6 +7,7 @@ from telegram.ext import Application
 from handlers import (
     buttons,
     calls,
+    edits,
     guided,
     handoff,
     incident,
@@ -19,8 +20,10 @@ from handlers import (
     views,
 )
 
-# panic, prank and handoff before buttons: its catch-all treats every unknown button as forged.
+# edits first: an edited message never runs a command again. panic, prank and handoff before buttons:
+# its catch-all treats every unknown button as forged.
 FEATURES = (
+    edits,
     incident,
     guided,
     panic,

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.app import DispatchApp
 from bot.services.common import Actor, Refused, esc, reply
@@ -219,5 +219,18 @@ async def _submit(app: DispatchApp, actor: Actor, data: dict[str, Any], update_i
     await dispatch_incident(app, form, actor, update_id=update_id, draft_done=True)
 
 
+@guarded("call_taker")
+async def batal_form(update: Update, context: Context) -> None:
+    """/batal_form: the typed way out of the form (its refusals point here)."""
+    app = app_of(context)
+    actor = actor_of(update)
+    async with app.store.reading(app.clock()) as tx:
+        draft = await tx.drafts.get(actor.id, actor.chat_id)
+    if draft is None or draft[0] != "baru":
+        raise Refused("Tidak ada formulir /baru yang sedang diisi.", "no_form")
+    await _save(app, actor, update.update_id, None, {}, "❎ Formulir dibatalkan; tidak ada yang dikirim.")
+
+
 def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CallbackQueryHandler(on_button, pattern=r"^g:"))
+    application.add_handler(CommandHandler("batal_form", batal_form))

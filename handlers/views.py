@@ -17,7 +17,8 @@ HELP = """<b>112 Dispatch Bridge</b> — perintah call taker:
 /aktif — kejadian aktif · /lihat nomor — riwayat kejadian
 /tambah nomor kode_instansi · /tutup nomor kode · /batal nomor alasan
 /blokir [telepon [durasi] [alasan]] · /bukablokir telepon [alasan] — nomor prank
-/serahkan nomor [catatan] — serahkan ke 112 Kabupaten Blitar"""
+/serahkan nomor [catatan] — serahkan ke 112 Kabupaten Blitar
+/batal_form — batalkan formulir /baru yang sedang diisi"""
 
 
 @guarded("supervisor")

@@ -27,6 +27,14 @@ class InboxRepo:
         ) as c:
             return [(row[0], json.loads(row[1])) for row in await c.fetchall()]
 
+    async def unhandled_since(self, limit: int = 100) -> list[tuple[int, dict[str, Any], float]]:
+        """Like unhandled, with when each update was received (a tap carries no time of its own)."""
+        async with self.db.execute(
+            "SELECT update_id, payload, received_at FROM inbox WHERE handled_at IS NULL ORDER BY update_id LIMIT ?",
+            (limit,),
+        ) as c:
+            return [(row[0], json.loads(row[1]), float(row[2])) for row in await c.fetchall()]
+
     async def is_handled(self, update_id: int) -> bool:
         async with self.db.execute("SELECT handled_at FROM inbox WHERE update_id = ?", (update_id,)) as c:
             row = await c.fetchone()
@@ -88,6 +96,13 @@ class DraftRepo:
         """Forms abandoned mid-call (they may hold a caller's number); nothing waits that long."""
         cur = await self.db.execute("DELETE FROM drafts WHERE updated_at < ?", (before,))
         return max(cur.rowcount, 0)
+
+    async def delete_declines(self, assignment_id: int) -> None:
+        """Every Tolak still waiting for its reason on this assignment: a later step makes them stale."""
+        await self.db.execute(
+            "DELETE FROM drafts WHERE kind = 'decline' AND json_extract(data, '$.assignment_id') = ?",
+            (assignment_id,),
+        )
 
 
 class CallRepo:

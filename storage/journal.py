@@ -146,6 +146,19 @@ class OutboxRepo:
         done = len(rows) < limit or rows[-1][1] >= before  # ids follow creation time
         return len(gone), None if done else int(rows[-1][0])
 
+    async def message_id(self, row_id: int) -> int | None:
+        """The Telegram message a delivered row became (None while it is still pending)."""
+        async with self.db.execute("SELECT message_id FROM outbox WHERE id = ?", (row_id,)) as c:
+            row = await c.fetchone()
+        return None if row is None or row[0] is None else int(row[0])
+
+    async def withdraw(self, row_id: int) -> None:
+        """A message not yet sent that is no longer needed (a replaced Tolak prompt)."""
+        await self.db.execute(
+            "UPDATE outbox SET state = 'superseded', last_error = 'withdrawn' WHERE id = ? AND state = 'pending'",
+            (row_id,),
+        )
+
     async def max_id(self) -> int:
         async with self.db.execute("SELECT COALESCE(MAX(id), 0) FROM outbox") as c:
             row = await c.fetchone()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from tests.e2e import CALL_TAKER, DAMKAR, POLRES, STRANGER, TOKEN, World
+from tests.e2e import CALL_TAKER, DAMKAR, POLRES, STRANGER, SUPERVISORS_GROUP, TOKEN, World
 
 ONE_LINE = "/baru kebakaran | Sentul | Jl. Kenari 17 | 081234567890 | Rumah terbakar"
 
@@ -114,8 +114,10 @@ async def test_markup_and_control_characters_in_every_free_text_field(world: Wor
     assert f"📝 {hostile} '; DROP TABLE calls; --" in card.text
     tolak = next(b["callback_data"] for b in card.buttons if b["text"] == "Tolak")
     api.tap(world.damkar_member, world.damkar, card.message_id, tolak)
-    await api.wait_message(DAMKAR, "alasan")
-    api.send_text(world.damkar_member, world.damkar, f"alasan {hostile}")
+    prompt = await api.wait_message(DAMKAR, "alasan")
+    api.send_text(
+        world.damkar_member, world.damkar, f"alasan {hostile}", reply_to_message_id=prompt.message_id
+    )
     edited = await api.wait_edit(DAMKAR, card.message_id, "Ditolak")
     assert f"alasan {hostile}" in edited.text
     api.send_text(world.call_taker, world.call_taker, f"/info {hostile}")
@@ -159,6 +161,8 @@ async def test_flood_from_one_user_is_throttled_and_others_unaffected(world: Wor
     assert reasons.count("flood") == 1 and 0 < reasons.count("stranger") <= 30
     replies = [m for m in api.messages_in(STRANGER) if m.text and "Maaf" in m.text]
     assert len(replies) == 1  # refused once, audited every time: a flood does not become 100 replies
+    warned = db_rows(world, "SELECT priority FROM outbox WHERE payload LIKE '%Terlalu banyak%'")
+    assert len(warned) == 1 and int(str(warned[0][0])) > 6  # the warning never takes a card's place
 
 
 async def test_token_never_in_logs(world: World) -> None:
@@ -244,3 +248,76 @@ async def test_forged_eidd_documents_are_refused_and_change_nothing(world: World
     await api.wait_for(lambda: refusals(world)[-1:] == ["stranger"], timeout=10, recheck=0.05)
     assert snapshot(world) == before
     assert db_rows(world, "SELECT COUNT(*) FROM eidd_imports") == [(0,)]
+
+
+HOSTILE_NAMES = ('Budi</a> — konfirmasi di <a href="http://evil.example/x">sini', "Ani <3")
+
+
+def _press(api: object, user: object, chat: object, card: object, label: str) -> str:
+    data = next(b["callback_data"] for b in card.buttons if b["text"] == label)  # type: ignore[attr-defined]
+    return api.tap(user, chat, card.message_id, data)  # type: ignore[attr-defined, no-any-return]
+
+
+async def test_hostile_names_are_shown_literally_in_every_message(world: World) -> None:
+    api = world.api
+    link_name, heart_name = HOSTILE_NAMES
+    linker, heart = api.user(601, link_name), api.user(602, heart_name)
+    me = api.user(CALL_TAKER, heart_name)  # the call taker's own name shows in the timeline
+    api.send_text(me, me, ONE_LINE)
+    card = await api.wait_message(DAMKAR, "#1")
+    polres = await api.wait_message(POLRES, "#1")
+    _press(api, linker, world.damkar, card, "Tolak")
+    prompt = await api.wait_message(DAMKAR, "alasan menolak")
+    assert prompt.text.startswith(f"{link_name}, tulis alasan")
+    _press(api, heart, world.polres, polres, "Tolak")
+    heart_prompt = await api.wait_message(POLRES, "alasan menolak")
+    assert heart_prompt.text.startswith(f"{heart_name}, tulis alasan")
+    _press(api, heart, world.polres, polres, "Terima")
+    await api.wait_edit(POLRES, polres.message_id, f"Diterima — {heart_name}")
+    await api.wait_message(CALL_TAKER, f"Polres menerima #1 ({heart_name},")
+    api.send_text(linker, world.damkar, "Armada habis", reply_to_message_id=prompt.message_id)
+    await api.wait_edit(DAMKAR, card.message_id, f"Ditolak — {link_name}")
+    await api.wait_message(CALL_TAKER, f"Damkar menolak #1 ({link_name},")
+    api.send_text(me, me, "/lihat 1")
+    timeline = await api.wait_message(CALL_TAKER, "Riwayat")
+    assert f"dibuat — {heart_name}" in timeline.text and link_name in timeline.text
+    for m in api.messages:  # a name never became markup: no link, nothing refused by the parser
+        assert "evil.example" not in json.dumps(m.entities or []), m.current_text
+    assert db_rows(world, "SELECT COUNT(*) FROM outbox WHERE state = 'failed'") == [(0,)]
+
+
+STAFF_COMMANDS_IN_AN_AGENCY_GROUP = [
+    # (who, text): each would post incidents, a form or a caller's number into an agency group
+    ("call_taker", "/aktif"),
+    ("supervisor", "/aktif"),
+    ("call_taker", "/lihat 1"),
+    ("supervisor", "/laporan hari"),
+    ("call_taker", "/baru"),
+    ("call_taker", ONE_LINE),
+    ("call_taker", "/prank 081234567890"),
+]
+
+
+async def test_staff_commands_in_an_agency_group_are_refused_there(world: World) -> None:
+    api = world.api
+    api.send_text(world.call_taker, world.call_taker, ONE_LINE)
+    await api.wait_message(DAMKAR, "#1")
+    await api.wait_message(CALL_TAKER, "#1 ")
+    users = {"call_taker": world.call_taker, "supervisor": world.supervisor}
+    for i, (who, text) in enumerate(STAFF_COMMANDS_IN_AN_AGENCY_GROUP, start=1):
+        before = snapshot(world)
+        api.send_text(users[who], world.damkar, text)
+        await api.wait_for(lambda n=i: len(refusals(world)) == n, timeout=10, recheck=0.05)
+        assert refusals(world)[-1] == "wrong_chat", text
+        await api.wait_for(
+            lambda n=i: sum("hanya dilayani" in m.current_text for m in api.messages_in(DAMKAR)) == n
+        )
+        assert snapshot(world) == before, f"{text!r} changed state"
+    assert db_rows(world, "SELECT COUNT(*) FROM drafts") == [(0,)]  # no form was started in the group
+    # The supervisors' group is served as before; by then everything above was delivered.
+    api.send_text(world.supervisor, world.supervisors, "/aktif")
+    await api.wait_message(SUPERVISORS_GROUP, "Kejadian aktif")
+    await api.wait_for(lambda: db_rows(world, "SELECT COUNT(*) FROM outbox WHERE state = 'pending'") == [(0,)],
+                       recheck=0.05)  # fmt: skip
+    damkar = [m.current_text for m in api.messages_in(DAMKAR)]
+    assert len(damkar) == 1 + len(STAFF_COMMANDS_IN_AN_AGENCY_GROUP), damkar  # the card and the refusals only

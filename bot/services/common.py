@@ -15,6 +15,9 @@ from storage.uow import Tx
 PRIORITY_REPLY = 0
 PRIORITY_NOTICE = 1
 PRIORITY_DIGEST = 9
+# Tolak prompts, refusals, replies to strangers and the flood warning: in an agency group they must
+# never take a card's place (cards are 1-3, edits of cards 4-6), however many taps ask for them.
+PRIORITY_LOW = 7
 # An edit of a card already in its group waits behind new cards: a new incident's first card must
 # reach its group quickly even when a busy group is at its 20-a-minute limit.
 EDIT_OFFSET = 3
@@ -45,9 +48,15 @@ def number_label(incident: IncidentRecord) -> str:
     return f"#{incident.number}"
 
 
+def staff_chat(app: DispatchApp, chat_id: int) -> bool:
+    """A private chat, or the call takers' or supervisors' group: where staff commands may answer."""
+    chats = app.settings.chats
+    return chat_id > 0 or chat_id in (chats.call_takers, chats.supervisors)
+
+
 async def reply(tx: Tx, chat_id: int, text_html: str, *, incident_id: int | None = None,
-                priority: int = PRIORITY_REPLY, **extra: Any) -> None:  # fmt: skip
-    await tx.outbox.add(
+                priority: int = PRIORITY_REPLY, **extra: Any) -> int:  # fmt: skip
+    return await tx.outbox.add(
         "telegram", "text", chat_id, priority, {"html": text_html, **extra}, incident_id=incident_id
     )
 
@@ -75,5 +84,9 @@ async def refuse(app: DispatchApp, actor: Actor, refusal: Refused, *, update_id:
             message=mask_phones_in(refusal.message),
         )  # fmt: skip
         if reply_to is not None:
-            await reply(tx, reply_to, esc(refusal.message))
+            staff = app.is_call_taker(actor.id) or app.is_supervisor(actor.id)
+            urgent = staff and staff_chat(app, reply_to)
+            await reply(
+                tx, reply_to, esc(refusal.message), priority=PRIORITY_REPLY if urgent else PRIORITY_LOW
+            )
     app.wake()

@@ -57,6 +57,20 @@ def document_content(state: BotState, filename: str, content: bytes, caption: st
     return {"document": document} | ({"caption": caption} if caption else {})
 
 
+def edited_message(
+    state: BotState, user: User, chat: Chat | User | int, message_id: int, content: JSON
+) -> JSON:
+    """A user's earlier message as Telegram sends it after an edit: same id and date, new edit_date."""
+    where = state.resolve_chat(chat)
+    original = state.user_messages.get((where.id, message_id))
+    if original is None:
+        raise KeyError(f"no user message {where.id}/{message_id} to edit")
+    kept = {k: v for k, v in original.items() if k not in ("text", "entities", "location")}
+    edited: JSON = kept | {"from": user.to_api(), "edit_date": now()} | content
+    state.user_messages[(where.id, message_id)] = edited
+    return edited
+
+
 def callback_query(
     state: BotState, user: User, chat: Chat | User | int, message_id: int, data: str
 ) -> tuple[str, JSON]:

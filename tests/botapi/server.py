@@ -49,6 +49,7 @@ class FakeBotApi:
         self.calls: list[Call] = []
         self.latency = 0.0
         self.polls = 0  # getUpdates requests received
+        self.message_ids: dict[int, int] = {}  # update_id of a user's message -> its message_id
         self._changes = ChangeSignal()
         self._faults: dict[str, deque[Fault]] = {}
         self._delays: dict[str, deque[Delay]] = {}
@@ -159,6 +160,8 @@ class FakeBotApi:
 
     def _enqueue(self, kind: str, payload: JSON) -> int:
         update_id = self.state.enqueue(kind, payload)
+        if kind == "message" and "message_id" in payload:
+            self.message_ids[update_id] = int(payload["message_id"])
         self._changes.notify()
         return update_id
 
@@ -174,8 +177,12 @@ class FakeBotApi:
         content = players.text_content(self.state, chat, text, forward_from, reply_to_message_id)
         return self._enqueue("message", players.user_message(self.state, user, chat, content))
 
-    def send_location(self, user: User, chat: Chat | User | int, lat: float, lon: float) -> int:
-        content = {"location": {"latitude": lat, "longitude": lon}}
+    def send_location(
+        self, user: User, chat: Chat | User | int, lat: float, lon: float, *, live_period: int | None = None
+    ) -> int:
+        content: JSON = {"location": {"latitude": lat, "longitude": lon}}
+        if live_period is not None:
+            content["location"]["live_period"] = live_period
         return self._enqueue("message", players.user_message(self.state, user, chat, content))
 
     def send_document(self, user: User, chat: Chat | User | int, filename: str, content: bytes,
@@ -183,6 +190,22 @@ class FakeBotApi:
         """A user posts a file; the bot can fetch it with getFile and the file URL, as on Telegram."""
         content_json = players.document_content(self.state, filename, content, caption)
         return self._enqueue("message", players.user_message(self.state, user, chat, content_json))
+
+    def edit_text(self, user: User, chat: Chat | User | int, message_id: int, text: str) -> int:
+        """The user edits a text message they sent earlier: Telegram sends an edited_message update."""
+        content = players.text_content(self.state, chat, text, None, None)
+        return self._enqueue(
+            "edited_message", players.edited_message(self.state, user, chat, message_id, content)
+        )
+
+    def move_live_location(
+        self, user: User, chat: Chat | User | int, message_id: int, lat: float, lon: float
+    ) -> int:
+        """A live location moves: an edited_message whose date stays that of the first share."""
+        content = {"location": {"latitude": lat, "longitude": lon, "live_period": 900}}
+        return self._enqueue(
+            "edited_message", players.edited_message(self.state, user, chat, message_id, content)
+        )
 
     def tap(self, user: User, chat: Chat | User | int, message_id: int, data: str) -> str:
         query_id, payload = players.callback_query(self.state, user, chat, message_id, data)
