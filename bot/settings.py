@@ -159,6 +159,16 @@ class DigestSettings(_Section):
         return int(hour), int(minute)
 
 
+class ReportSettings(_Section):
+    """The report document (`report --format docx`, `/laporan ... docx`): its title block and the
+    service-level standard its sentence compares the period's figure with (the seed: 95%, Kominfo RI)."""
+
+    name: str = Field(default="Call Center 112 Kota Blitar", min_length=1)
+    organisation: str = "Dinas Komunikasi, Informatika dan Statistik Kota Blitar"
+    area: str = Field(default="Kota Blitar", min_length=1)  # "... ditangani di Kota Blitar"
+    sla_target: float = Field(default=95, ge=0, le=100)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="DISPATCH_",
@@ -178,6 +188,7 @@ class Settings(BaseSettings):
     privacy: PrivacySettings = PrivacySettings()
     escalation: EscalationSettings = EscalationSettings()
     digest: DigestSettings = DigestSettings()
+    report: ReportSettings = ReportSettings()
 
     @field_validator("timezone")
     @classmethod

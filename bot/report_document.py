@@ -1,0 +1,68 @@
+"""The report document as a use case: read a period's figures, render the .docx, queue it for Telegram.
+
+Shared by `run.py report --format docx` and `/laporan ... docx` / the monthly report. The figures are
+read on a connection of its own, so a year over a million calls does not hold the bot's connection
+(and every dispatch behind it) while it is grouped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from datetime import datetime, timedelta
+
+import aiosqlite
+
+from bot.reports import build_report
+from bot.settings import ReportSettings
+from routing import stats
+from routing.table import RoutingTable
+from storage.db import connect
+from storage.reports import aggregate
+from storage.uow import Tx
+
+
+async def load_report(db: aiosqlite.Connection, period: stats.Period, routing: RoutingTable) -> stats.Report:
+    # One offset for the whole period: exact for Asia/Jakarta (no DST).
+    offset = period.start.utcoffset() or timedelta(0)
+    months = stats.months_in(period)
+    agg = await aggregate(
+        db,
+        period.start.timestamp(),
+        period.end.timestamp(),
+        int(offset.total_seconds()),
+        months[0],
+        months[-1],
+    )
+    return build_report(period, agg, routing)
+
+
+def filename(period: stats.Period) -> str:
+    return f"laporan-112-{period.label}.docx"
+
+
+def render(
+    report: stats.Report, routing: RoutingTable, cfg: ReportSettings, made_at: datetime | None
+) -> bytes:
+    from bot.reports_docx import render_docx  # python-docx and matplotlib load only when asked for
+
+    return render_docx(report, routing, cfg, made_at)
+
+
+async def build_document(storage_path: str, period: stats.Period, routing: RoutingTable, cfg: ReportSettings,
+                         made_at: datetime | None) -> bytes:  # fmt: skip
+    db = await connect(storage_path)
+    try:
+        report = await load_report(db, period, routing)
+    finally:
+        await db.close()
+    return await asyncio.to_thread(render, report, routing, cfg, made_at)
+
+
+async def enqueue_document(
+    tx: Tx, target: int | str, priority: int, name: str, data: bytes, caption: str
+) -> None:
+    """The bytes travel in the outbox row itself (as photos do): committed with the row in one
+    transaction, nothing on disk to orphan or lose at a kill -9, and a retry sends the same file."""
+    payload = {"data": base64.b64encode(data).decode("ascii"), "filename": name, "caption": caption}
+    await tx.outbox.add("telegram", "document", target, priority, payload)
