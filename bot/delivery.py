@@ -114,6 +114,10 @@ class TelegramDelivery:
         elif row.kind == "photo":
             png = base64.b64decode(row.payload["png"])
             message_id = await self.port.send_photo(chat_id, png, row.payload.get("caption", ""))
+        elif row.kind == "document":  # a report .docx; the bytes are in the row (bot/report_document.py)
+            data = base64.b64decode(row.payload["data"])
+            message_id = await self.port.send_document(chat_id, data, row.payload["filename"],
+                                                       row.payload.get("caption", ""))  # fmt: skip
         elif row.kind == "leave":
             await self.port.leave_chat(chat_id)
         else:

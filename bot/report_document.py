@@ -1,6 +1,6 @@
 """The report document as a use case: read a period's figures, render the .docx, queue it for Telegram.
 
-Shared by `run.py report --format docx` and `/laporan ... docx` / the monthly report. The figures are
+Shared by `run.py report --format docx`, `/laporan tahun|bulan ... docx` and the monthly report. The figures are
 read on a connection of its own, so a year over a million calls does not hold the bot's connection
 (and every dispatch behind it) while it is grouped.
 """
@@ -13,7 +13,10 @@ from datetime import datetime, timedelta
 
 import aiosqlite
 
+from bot.app import DispatchApp
+from bot.digest_text import Window
 from bot.reports import build_report
+from bot.services.common import esc
 from bot.settings import ReportSettings
 from routing import stats
 from routing.table import RoutingTable
@@ -66,3 +69,12 @@ async def enqueue_document(
     transaction, nothing on disk to orphan or lose at a kill -9, and a retry sends the same file."""
     payload = {"data": base64.b64encode(data).decode("ascii"), "filename": name, "caption": caption}
     await tx.outbox.add("telegram", "document", target, priority, payload)
+
+
+async def window_document(app: DispatchApp, window: Window) -> tuple[str, bytes, str]:
+    """(filename, bytes, caption) of the document for a /laporan or digest period (bulan or tahun)."""
+    period = stats.parse_period(window.label, app.tz)
+    cfg = app.settings.report
+    data = await build_document(app.settings.storage.path, period, app.routing, cfg, app.local(app.clock()))
+    caption = f"📄 Laporan {esc(cfg.name)} {esc(period.title)}: Tabel 2-4, Grafik 1-3 (dokumen Word, dapat disunting)"
+    return filename(period), data, caption

@@ -120,9 +120,7 @@ def calls_paragraph(facts: CallFacts, report: stats.Report, name: str) -> str:
         t = report.table2[0]
         if t.to_agent is not None:
             parts.append(f"panggilan masuk ke agent (diterima Call Taker) berjumlah {number_id(t.to_agent)}")
-        parts.append(f"prank dan ghost call berjumlah {number_id(t.prank_ghost)}")
-        if t.percentage is not None:
-            parts.append(f"service level agreement (SLA) sebesar {percent_id(t.percentage)}")
+        parts.append(f"prank dan ghost call berjumlah {number_id(t.prank_ghost)}")  # its SLA: next sentence
         lead = f"Berdasarkan data yang didapatkan, pada {period.title} "
     else:
         if facts.most_to_agent is not None:
@@ -143,7 +141,7 @@ def calls_paragraph(facts: CallFacts, report: stats.Report, name: str) -> str:
                 f"service level agreement (SLA) tertinggi {_in_months(high)} sebesar {percent_id(high.value)}"
             )
             if low.value != high.value:
-                text += f" dan terendah {_in_months(low)} sebesar {percent_id(low.value)}"
+                text += f", sedangkan yang terendah {_in_months(low)} sebesar {percent_id(low.value)}"
             parts.append(text)
         lead = "Berdasarkan data yang didapatkan, "
     if len(parts) > 1:

@@ -85,6 +85,15 @@ class PtbTelegramPort:
             raise translate(exc) from exc
         return message.message_id
 
+    async def send_document(self, chat_id: int, data: bytes, filename: str, caption_html: str) -> int:
+        try:
+            message = await self.bot.send_document(
+                chat_id, data, filename=filename, caption=caption_html, parse_mode=ParseMode.HTML
+            )
+        except Exception as exc:
+            raise translate(exc) from exc
+        return message.message_id
+
     async def leave_chat(self, chat_id: int) -> None:
         try:
             await self.bot.leave_chat(chat_id)
