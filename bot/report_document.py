@@ -1,8 +1,8 @@
 """The report document as a use case: read a period's figures, render the .docx, queue it for Telegram.
 
-Shared by `run.py report --format docx`, `/laporan tahun|bulan ... docx` and the monthly report. The figures are
-read on a connection of its own, so a year over a million calls does not hold the bot's connection
-(and every dispatch behind it) while it is grouped.
+Shared by `run.py report --format docx`, `/laporan tahun|bulan ... docx` and the monthly report. The
+bot reads the figures on a connection of its own, so a year over a million calls does not hold the
+bot's connection (and every dispatch behind it) while it is grouped.
 """
 
 from __future__ import annotations
@@ -52,14 +52,15 @@ def render(
     return render_docx(report, routing, cfg, made_at)
 
 
-async def build_document(storage_path: str, period: stats.Period, routing: RoutingTable, cfg: ReportSettings,
-                         made_at: datetime | None) -> bytes:  # fmt: skip
-    db = await connect(storage_path)
+async def read_report(app: DispatchApp, period: stats.Period) -> stats.Report:
+    if app.store.path is None:  # a store made from a bare connection: read through it
+        async with app.store.reading(app.clock()) as tx:
+            return await load_report(tx.db, period, app.routing)
+    db = await connect(app.store.path)
     try:
-        report = await load_report(db, period, routing)
+        return await load_report(db, period, app.routing)
     finally:
         await db.close()
-    return await asyncio.to_thread(render, report, routing, cfg, made_at)
 
 
 async def enqueue_document(
@@ -75,6 +76,7 @@ async def window_document(app: DispatchApp, window: Window) -> tuple[str, bytes,
     """(filename, bytes, caption) of the document for a /laporan or digest period (bulan or tahun)."""
     period = stats.parse_period(window.label, app.tz)
     cfg = app.settings.report
-    data = await build_document(app.settings.storage.path, period, app.routing, cfg, app.local(app.clock()))
+    report = await read_report(app, period)
+    data = await asyncio.to_thread(render, report, app.routing, cfg, app.local(app.clock()))
     caption = f"📄 Laporan {esc(cfg.name)} {esc(period.title)}: Tabel 2-4, Grafik 1-3 (dokumen Word, dapat disunting)"
     return filename(period), data, caption
