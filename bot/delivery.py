@@ -116,8 +116,8 @@ class TelegramDelivery:
             message_id = await self.port.send_photo(chat_id, png, row.payload.get("caption", ""))
         elif row.kind == "document":  # a report .docx; the bytes are in the row (bot/report_document.py)
             data = base64.b64decode(row.payload["data"])
-            message_id = await self.port.send_document(chat_id, data, row.payload["filename"],
-                                                       row.payload.get("caption", ""))  # fmt: skip
+            caption = row.payload.get("caption", "") + (f"\n{REPEAT_MARK}" if maybe_repeat else "")
+            message_id = await self.port.send_document(chat_id, data, row.payload["filename"], caption)
         elif row.kind == "leave":
             await self.port.leave_chat(chat_id)
         else:

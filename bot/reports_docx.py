@@ -112,7 +112,7 @@ def _table(doc: DocumentObject, header: Sequence[str], rows: Sequence[Sequence[s
             p = cell.paragraphs[0]
             run = p.add_run(value)
             run.bold = bold
-            run.font.size = Pt(9 if r == 0 else 10)
+            run.font.size = Pt(9)
             if r == 0 or c == 0:
                 p.alignment = WD_ALIGN_PARAGRAPH.CENTER
             elif c >= 2:  # every table: No, a name, then figures
@@ -178,9 +178,9 @@ def build_docx(report: stats.Report, routing: RoutingTable, cfg: ReportSettings,
     if made_at is not None:
         props.created = props.modified = made_at
 
-    _centred(doc, HEADINGS[period.kind], 18)
-    _centred(doc, cfg.name.upper(), 16)
-    _centred(doc, period.title.upper(), 14)
+    _centred(doc, HEADINGS[period.kind], 16)
+    _centred(doc, cfg.name.upper(), 14)
+    _centred(doc, period.title.upper(), 12)
     if cfg.organisation:
         _centred(doc, cfg.organisation, 11, bold=False)
     if made_at is not None:
@@ -197,7 +197,7 @@ def build_docx(report: stats.Report, routing: RoutingTable, cfg: ReportSettings,
 
     doc.add_heading("a. Jumlah Panggilan", level=2)
     _table2(doc, report, cfg.name)
-    _picture(doc, charts[0], 16)
+    _picture(doc, charts[0], 14.5)
     _caption(doc, f"Grafik 1 Jumlah Panggilan Kegiatan {cfg.name}")
     _body(doc, facts.calls_paragraph(call, report, cfg.name))
 
