@@ -243,7 +243,7 @@ def category_paragraph(report: stats.Report, routing: RoutingTable, area: str) -
 def location_paragraph(report: stats.Report, area: str) -> str:
     rows = [r for r in report.table4 if r.count > 0]
     if not rows:
-        return f"Belum ada panggilan dengan lokasi kejadian di kecamatan {area} pada {report.period.title}."
+        return f"Belum ada panggilan dengan lokasi kejadian di {area} pada {report.period.title}."
     best = rows[0].count
     top = [r for r in rows if r.count == best]
     lead = ", masing-masing " if len(top) > 1 else " dengan "
@@ -258,10 +258,12 @@ def location_paragraph(report: stats.Report, area: str) -> str:
 def data_notes(report: stats.Report, facts: CallFacts) -> list[str]:
     """What the system computed rather than someone typed, and what is missing (said, never guessed)."""
     t = report.table2_total
+    summed = [(label, n) for label, n in (("panggilan masuk", t.incoming), ("masuk ke agent", t.to_agent),
+              ("dijawab", t.answered), ("prank & ghost", t.prank_ghost)) if n is not None]  # fmt: skip
     notes = [
-        "Baris TOTAL Tabel 2 dijumlahkan oleh sistem dari baris-baris bulan, tidak diketik: panggilan masuk "
-        f"{number_id(t.incoming)}, masuk ke agent {number_id(t.to_agent)}, dijawab {number_id(t.answered)}, "
-        f"prank & ghost {number_id(t.prank_ghost)}.",
+        "Baris TOTAL Tabel 2 dijumlahkan oleh sistem dari baris-baris bulan, tidak diketik: "
+        + ", ".join(f"{label} {number_id(n)}" for label, n in summed)
+        + ".",
         "Prank & ghost dihitung dari catatan panggilan per bulan menurut WIB; panggilan masuk, masuk ke agent, "
         "dijawab dan persentase (SLA) adalah angka bulanan platform telepon.",
     ]

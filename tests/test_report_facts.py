@@ -147,6 +147,8 @@ def test_a_period_without_any_telephony(routing: RoutingTable) -> None:
         and "Data platform telepon belum tersedia untuk Triwulan II 2023" in text
     )
     assert "prank dan ghost call terbanyak pada bulan Juni 2023 dengan total 263" in text
+    (summed,) = [n for n in facts.data_notes(report, f) if n.startswith("Baris TOTAL")]
+    assert summed.endswith("tidak diketik: prank & ghost 623.")  # 211 + 149 + 263; no "-" figures listed
 
 
 def test_one_month(routing: RoutingTable) -> None:
