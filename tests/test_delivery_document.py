@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from bot.app import DispatchApp
@@ -27,10 +29,13 @@ class DocumentPort(RecordingPort):
         return 100 + len(self.documents)
 
 
-async def open_app(path: Path, now: list[float]) -> DispatchApp:
-    return DispatchApp(
-        settings=Settings(), store=await Store.open(path), routing=load_routing(), clock=lambda: now[0]
-    )
+@contextlib.asynccontextmanager
+async def open_app(path: Path, now: list[float]) -> AsyncIterator[DispatchApp]:
+    store = await Store.open(path)
+    try:  # closed even when an assertion fails: an open connection's thread would keep pytest alive
+        yield DispatchApp(settings=Settings(), store=store, routing=load_routing(), clock=lambda: now[0])
+    finally:
+        await store.close()
 
 
 async def deliver_all(app: DispatchApp, now: list[float]) -> DocumentPort:
@@ -43,34 +48,31 @@ async def deliver_all(app: DispatchApp, now: list[float]) -> DocumentPort:
 
 async def test_a_document_is_sent_as_committed(tmp_path: Path) -> None:
     now = [1_000_000.0]
-    app = await open_app(tmp_path / "db.sqlite3", now)
-    async with app.store.transaction(now[0]) as tx:
-        await enqueue_document(tx, 222, 0, "laporan-112-2023.docx", DOC, "📄 Laporan <b>2023</b>")
-    port = await deliver_all(app, now)
-    assert port.documents == [(222, DOC, "laporan-112-2023.docx", "📄 Laporan <b>2023</b>")]
-    assert await _pending(app, now) == []
-    await app.store.close()
+    async with open_app(tmp_path / "db.sqlite3", now) as app:
+        async with app.store.transaction(now[0]) as tx:
+            await enqueue_document(tx, 222, 0, "laporan-112-2023.docx", DOC, "📄 Laporan <b>2023</b>")
+        port = await deliver_all(app, now)
+        assert port.documents == [(222, DOC, "laporan-112-2023.docx", "📄 Laporan <b>2023</b>")]
+        assert await _pending(app, now) == []
 
 
 async def test_a_send_cut_by_a_kill_goes_again_marked(tmp_path: Path) -> None:
     now = [1_000_000.0]
     path = tmp_path / "db.sqlite3"
-    app = await open_app(path, now)
-    async with app.store.transaction(now[0]) as tx:
-        await enqueue_document(tx, 222, 0, "laporan-112-2023-03.docx", DOC, "📄 Maret 2023")
-    (row,) = await _pending(app, now)
-    # What a kill -9 after the attempt was committed, before Telegram answered, leaves on disk.
-    async with app.store.transaction(now[0]) as tx:
-        await tx.outbox.begin_attempts([row.id])
-    await app.store.close()
+    async with open_app(path, now) as app:
+        async with app.store.transaction(now[0]) as tx:
+            await enqueue_document(tx, 222, 0, "laporan-112-2023-03.docx", DOC, "📄 Maret 2023")
+        (row,) = await _pending(app, now)
+        # What a kill -9 after the attempt was committed, before Telegram answered, leaves on disk.
+        async with app.store.transaction(now[0]) as tx:
+            await tx.outbox.begin_attempts([row.id])
 
-    app = await open_app(path, now)  # the restart: only the file
-    port = await deliver_all(app, now)
-    ((chat, data, name, caption),) = port.documents
-    assert (chat, data, name) == (222, DOC, "laporan-112-2023-03.docx")
-    assert caption == f"📄 Maret 2023\n{REPEAT_MARK}"
-    assert await _pending(app, now) == []
-    await app.store.close()
+    async with open_app(path, now) as app:  # the restart: only the file
+        port = await deliver_all(app, now)
+        ((chat, data, name, caption),) = port.documents
+        assert (chat, data, name) == (222, DOC, "laporan-112-2023-03.docx")
+        assert caption == f"📄 Maret 2023\n{REPEAT_MARK}"
+        assert await _pending(app, now) == []
 
 
 async def _pending(app: DispatchApp, now: list[float]) -> list[OutboxRecord]:
