@@ -114,10 +114,10 @@ class TelegramDelivery:
         elif row.kind == "photo":
             png = base64.b64decode(row.payload["png"])
             message_id = await self.port.send_photo(chat_id, png, row.payload.get("caption", ""))
-        elif row.kind == "document":
-            data = base64.b64decode(row.payload["b64"])
-            message_id = await self.port.send_document(chat_id, data, row.payload["filename"],
-                                                       row.payload.get("caption", ""))  # fmt: skip
+        elif row.kind == "document":  # a report .docx or an EIDD .json; the bytes are in the row
+            data = base64.b64decode(row.payload["data"])
+            caption = row.payload.get("caption", "") + (f"\n{REPEAT_MARK}" if maybe_repeat else "")
+            message_id = await self.port.send_document(chat_id, data, row.payload["filename"], caption)
         elif row.kind == "leave":
             await self.port.leave_chat(chat_id)
         elif row.kind == "edit_text":  # a message that changes once, e.g. a panic alert taken: its buttons go

@@ -238,6 +238,16 @@ class HandoffSettings(_Section):
         return self
 
 
+class ReportSettings(_Section):
+    """The report document (`report --format docx`, `/laporan ... docx`): its title block and the
+    service-level standard its sentence compares the period's figure with (the seed: 95%, Kominfo RI)."""
+
+    name: str = Field(default="Call Center 112 Kota Blitar", min_length=1)
+    organisation: str = "Dinas Komunikasi, Informatika dan Statistik Kota Blitar"
+    area: str = Field(default="Kota Blitar", min_length=1)  # "... ditangani di Kota Blitar"
+    sla_target: float = Field(default=95, ge=0, le=100)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="DISPATCH_",
@@ -262,6 +272,7 @@ class Settings(BaseSettings):
     panic: PanicSettings = PanicSettings()
     prank: PrankSettings = PrankSettings()
     handoff: HandoffSettings = HandoffSettings()
+    report: ReportSettings = ReportSettings()
 
     @field_validator("timezone")
     @classmethod

@@ -37,15 +37,16 @@ class Tx:
 
 
 class Store:
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: aiosqlite.Connection, path: str | None = None) -> None:
         self.db = db
+        self.path = path  # the file, for a long read on a connection of its own (the report document)
         # One connection, so transactions must not interleave between coroutines.
         self._lock = asyncio.Lock()
         self.marked: set[int] = set()  # updates whose handler's own transaction marked them handled
 
     @classmethod
     async def open(cls, path: str | Path) -> Store:
-        return cls(await connect(path))
+        return cls(await connect(path), str(path))
 
     async def close(self) -> None:
         await self.db.close()

@@ -64,7 +64,7 @@ async def test_document_round_trips_through_its_model(tmp_path: Path) -> None:
     async for world in make_world(tmp_path, wib("2024-03-04 09:00"), settings()):
         await world.dispatch(GARUM)
         (doc_row,) = [p for k, _, p in await world.outbox("document")]
-        data = base64.b64decode(doc_row["b64"])
+        data = base64.b64decode(doc_row["data"])
         parsed = eidd.parse(data)
         assert parsed.call.callback_number == "081234567890"
         assert parsed.incident.tracking_id == "urn:112.kota-blitar:incident:2024-1"

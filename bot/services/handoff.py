@@ -55,7 +55,7 @@ async def post_card(tx: Tx, app: DispatchApp, incident: IncidentRecord, handoff:
     await reply(tx, handoff.chat_id, _card_text(app, incident, handoff, repeat=repeat), buttons=buttons,
                 incident_id=incident.id, priority=incident.priority)  # fmt: skip
     data = await document_bytes(tx, app, incident)
-    payload = {"b64": base64.b64encode(data).decode("ascii"), "filename": f"eidd-{incident.year}-{incident.number}.json",
+    payload = {"data": base64.b64encode(data).decode("ascii"), "filename": f"eidd-{incident.year}-{incident.number}.json",
                "caption": f"EIDD #{incident.number} · 112 Kota Blitar"}  # fmt: skip
     await tx.outbox.add(
         "telegram", "document", handoff.chat_id, incident.priority, payload, incident_id=incident.id
