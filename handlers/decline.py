@@ -65,8 +65,10 @@ async def ask_reason(update: Update, context: Context, assignment_id: int, origi
     await answer(query, ASKED_AGAIN if again else "Tulis alasan penolakan di grup.")
 
 
-async def on_reason(update: Update, context: Context, data: dict[str, Any]) -> None:
-    """A message from someone whose Tolak is waiting: only a reply to the prompt is the reason."""
+async def is_the_reason(update: Update, context: Context, data: dict[str, Any]) -> bool:
+    """Whether this message answers the waiting Tolak: a reply to the bot's prompt, in time. An expired
+    wait is forgotten; a reply to another bot message is refused politely; other talk is not a reason.
+    Shared by the agency cards' Tolak and the hand-off card's Tolak."""
     app = app_of(context)
     actor = actor_of(update)
     message = update.effective_message
@@ -82,11 +84,22 @@ async def on_reason(update: Update, context: Context, data: dict[str, Any]) -> N
         await _forget(app, actor.id, actor.chat_id)
         if to_bot:
             raise Refused(EXPIRED, "decline_expired")
-        return
+        return False
     if not to_prompt:
         if to_bot:
             raise Refused(NOT_A_REPLY, "decline_not_reply")
-        return  # talk among the responders: not a reason
+        return False  # talk among the responders: not a reason
+    return True
+
+
+async def on_reason(update: Update, context: Context, data: dict[str, Any]) -> None:
+    """A message from someone whose Tolak is waiting: only a reply to the prompt is the reason."""
+    if not await is_the_reason(update, context, data):
+        return
+    app = app_of(context)
+    actor = actor_of(update)
+    message = update.effective_message
+    assert message is not None
     origin = Origin(chat_id=actor.chat_id, token=str(data["token"]))
     try:
         await report_status(app, int(str(data["assignment_id"])), AssignmentState.DECLINED, actor, origin,

@@ -13,6 +13,7 @@ from bot.services.common import Refused
 from bot.services.eidd_import import import_document
 from bot.services.handoff import accept, ask_reason, decline, serahkan
 from handlers.common import STRANGER, Context, actor_of, answer, app_of, args_after_command, guarded
+from handlers.decline import is_the_reason
 from handlers.manage import number_and_rest
 from routing.incident import parse_number
 
@@ -51,6 +52,8 @@ async def on_button(update: Update, context: Context) -> None:
 
 async def decline_reason(update: Update, context: Context, data: dict[str, object]) -> None:
     """Called by handlers/messages.py for the text that follows a Tolak on a hand-off card."""
+    if not await is_the_reason(update, context, data):
+        return
     app = app_of(context)
     actor = actor_of(update)
     message = update.effective_message

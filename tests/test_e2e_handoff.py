@@ -67,6 +67,7 @@ async def test_kabupaten_card_attachment_accept_decline_serahkan_and_eidd(kab: W
     assert "Catatan: penelepon di perbatasan <b>Garum</b>" in card2.text  # escaped, shown literally
     api.tap(member, KAB, card2.message_id, button(card2, "Tolak"))
     prompt = await api.wait_message(KAB, "tulis alasan menolak serah terima")
+    api.send_text(member, KAB, "sebentar, saya cek peta dulu")  # talk, not a reply to the prompt: no reason
     api.send_text(member, KAB, "lokasi di wilayah kota", reply_to_message_id=prompt.message_id)
     await api.wait_message(CALL_TAKERS_GROUP, "menolak serah terima #2 (Rina Kab): lokasi di wilayah kota")
     assert rows(kab, "SELECT state FROM incidents WHERE number = 2") == [("open",)]

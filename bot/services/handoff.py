@@ -9,7 +9,7 @@ import secrets
 from bot import eidd
 from bot.app import DispatchApp
 from bot.render import incident_lines
-from bot.services.common import PRIORITY_NOTICE, Actor, Refused, card, esc, reply
+from bot.services.common import PRIORITY_LOW, PRIORITY_NOTICE, Actor, Refused, card, esc, reply
 from routing.fields import MAX_NOTE, MAX_REASON, FieldError, clean_optional, clean_text
 from storage.handoffs import HandoffRecord
 from storage.records import IncidentRecord
@@ -146,11 +146,17 @@ async def ask_reason(app: DispatchApp, handoff_id: int, token: str, chat_id: int
     """Tolak needs a reason: remember who is declining and ask for it as a reply (force reply)."""
     async with app.store.transaction(app.clock(), update_id) as tx:
         handoff, incident = await _pending(tx, handoff_id, token, chat_id)
-        await tx.drafts.put(actor.id, chat_id, "handoff_decline", "reason",
-                            {"handoff_id": handoff.id, "token": handoff.token})  # fmt: skip
+        draft = await tx.drafts.get(actor.id, chat_id)
+        if draft is not None and draft[2].get("prompt") is not None:
+            await tx.outbox.withdraw(int(draft[2]["prompt"]))  # one prompt per person at a time
         mention = f'<a href="tg://user?id={actor.id}">{esc(actor.name)}</a>'
-        await reply(tx, chat_id, f"{mention}, tulis alasan menolak serah terima <b>#{incident.number}</b> "
-                    "sebagai balasan pesan ini.", force_reply=True)  # fmt: skip
+        # As for an agency's Tolak: the reason is a reply to this prompt, within a few minutes
+        # (handlers/decline.py), and the prompt ranks below cards.
+        prompt = await reply(tx, chat_id, f"{mention}, tulis alasan menolak serah terima <b>#{incident.number}</b> "
+                             "sebagai balasan pesan ini.", force_reply=True, priority=PRIORITY_LOW)  # fmt: skip
+        await tx.drafts.put(actor.id, chat_id, "handoff_decline", "reason",
+                            {"handoff_id": handoff.id, "token": handoff.token, "asked_at": tx.now,
+                             "prompt": prompt})  # fmt: skip
     app.wake()
 
 
