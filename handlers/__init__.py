@@ -4,9 +4,22 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from handlers import buttons, calls, guided, incident, manage, membership, messages, reports, views
+from handlers import (
+    buttons,
+    calls,
+    guided,
+    incident,
+    manage,
+    membership,
+    messages,
+    reports,
+    rollcall,
+    roster,
+    views,
+)
 
-FEATURES = (incident, guided, buttons, calls, manage, views, reports, membership, messages)
+# roster and rollcall before views and buttons: /start <code> and the Siap button must match first.
+FEATURES = (roster, rollcall, incident, guided, buttons, calls, manage, views, reports, membership, messages)
 
 
 def register_all(application: Application) -> None:  # type: ignore[type-arg]
