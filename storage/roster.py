@@ -246,6 +246,20 @@ class RosterRepo:
         ) as c:
             return [(int(r[0]), str(r[1]), r[2], r[3]) for r in await c.fetchall()]
 
+    async def redirect(self, row_id: int, targets: list[int]) -> None:
+        """A copy of the row for each target (due now), the original superseded: nothing is lost."""
+        for target in targets:
+            await self.db.execute(
+                "INSERT INTO outbox (channel, kind, target, priority, payload, incident_id, assignment_id,"
+                " created_at, due_at) SELECT channel, kind, ?, priority, payload, incident_id, assignment_id, ?, ?"
+                " FROM outbox WHERE id = ?",
+                (str(target), self.now, self.now, row_id),
+            )
+        await self.db.execute(
+            "UPDATE outbox SET state = 'superseded', last_error = 'redirected' WHERE id = ? AND state = 'pending'",
+            (row_id,),
+        )
+
     async def drop_pending(self, row_ids: list[int], note: str) -> None:
         await self.db.executemany(
             "UPDATE outbox SET state = 'superseded', last_error = ? WHERE id = ? AND state = 'pending'",

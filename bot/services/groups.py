@@ -39,8 +39,26 @@ def group_label(app: DispatchApp, key: str) -> str:
     return app.routing.agency_short(key.removeprefix("agency:"))
 
 
-def alert_targets(app: DispatchApp) -> list[int]:
-    return list(dict.fromkeys([*app.supervisor_targets(), *app.roster.with_role("admin")]))
+def alert_targets(app: DispatchApp, lost: str | None = None) -> list[int]:
+    """Supervisors and admins; privately when the group that was lost is the supervisors' own."""
+    supervisors = app.roster.with_role("supervisor") if lost == SUPERVISORS else app.supervisor_targets()
+    return list(dict.fromkeys([*supervisors, *app.roster.with_role("admin")]))
+
+
+async def _redirect_group_rows(tx: Tx, app: DispatchApp, key: str,
+                               rows: list[tuple[int, str, int | None, int | None]]) -> list[int]:  # fmt: skip
+    """Notices waiting for the call takers' or supervisors' group go to the people privately instead."""
+    redirected = []
+    for row_id, kind, incident_id, _assignment in rows:
+        if kind not in ("text", "photo"):
+            continue
+        targets = app.roster.with_role("supervisor" if key == SUPERVISORS else "call_taker")
+        if key == CALL_TAKERS and incident_id is not None:
+            incident = await tx.incidents.get(incident_id)
+            targets = [incident.call_taker_id] if incident else targets
+        await tx.roster.redirect(row_id, targets)
+        redirected.append(row_id)
+    return redirected
 
 
 async def repost_open_cards(tx: Tx, app: DispatchApp, agency: str, chat_id: int) -> int:
@@ -98,6 +116,12 @@ async def chat_unreachable(app: DispatchApp, group: Group, reason: str, *, faile
     async with roster_change(app, update_id) as tx:
         changed = await tx.roster.set_reachable(group.key, False, reason)
         rows = await tx.roster.pending_for_chat(group.chat_id)
+        if group.key in (CALL_TAKERS, SUPERVISORS):
+            await _redirect_group_rows(tx, app, group.key, rows)
+            if failed is not None:
+                await _redirect_group_rows(
+                    tx, app, group.key, [(failed.id, failed.kind, failed.incident_id, None)]
+                )
         await tx.roster.drop_pending([i for i, *_ in rows], f"unreachable: {reason}")
         if failed is not None:
             await tx.outbox.failed(failed.id, f"unreachable: {reason}")
@@ -120,7 +144,7 @@ async def chat_unreachable(app: DispatchApp, group: Group, reason: str, *, faile
             text = (f"⚠️ <b>{esc(label)}</b> tidak bisa dihubungi lewat Telegram: {esc(REASONS.get(reason, reason))}. "
                     + ("Kartu untuk instansi ini kini diteruskan ke call taker untuk ditelepon. " if agency else "")
                     + "Tambahkan bot kembali ke grup itu (sebagai anggota yang boleh mengirim pesan).")  # fmt: skip
-            for target in alert_targets(app):
+            for target in alert_targets(app, group.key):
                 if target != group.chat_id:
                     await reply(tx, target, text, priority=PRIORITY_NOTICE)
 

@@ -1,0 +1,110 @@
+"""The roster: seeding from the settings, the in-memory snapshot, and who sees which commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from bot.app import DispatchApp
+from bot.command_menu import CommandMenu, desired_menus
+from bot.roster import seed_from_settings
+from bot.services.common import Actor
+from bot.services.groups import roster_change
+from bot.services.roster import revoke
+from bot.settings import Settings
+from routing.table import load_routing
+from storage.uow import Store
+
+
+def settings(**extra: Any) -> Settings:
+    base: dict[str, Any] = {
+        "access": {"call_takers": [111], "supervisors": [222], "admins": [333]},
+        "chats": {"supervisors": -1002},
+        "agencies": {"damkar": {"chat_id": -1003, "mumble_channel": "Damkar", "phone": "(0342) 801234"}},
+        "mumble": {"enabled": False, "users": {"Damkar-1": "damkar"}},
+    }
+    base.update(extra)
+    return Settings(**base)
+
+
+async def app_for(tmp_path: Path, s: Settings, now: list[float]) -> DispatchApp:
+    store = await Store.open(tmp_path / "db.sqlite3")
+    app = DispatchApp(settings=s, store=store, routing=load_routing(), clock=lambda: now[0])
+    async with store.transaction(now[0]) as tx:
+        await seed_from_settings(tx, s)
+    await app.reload_roster()
+    return app
+
+
+async def test_seeded_once_then_telegram_changes_survive_a_restart(tmp_path: Path) -> None:
+    now = [1_700_000_000.0]
+    app = await app_for(tmp_path, settings(), now)
+    assert app.is_call_taker(111) and app.is_supervisor(222) and app.is_admin(333)
+    assert app.agency_chat("damkar") == -1003 and app.agency_channel("damkar") == "Damkar"
+    assert app.agency_phone("damkar") == "(0342) 801234" and app.mumble_agency("Damkar-1") == "damkar"
+    assert app.supervisor_targets() == [-1002]
+    admin = Actor(333, "Admin", 333)
+    assert await revoke(app, admin, "111", update_id=None) == ["call_taker"]
+    assert not app.is_call_taker(111)  # at once, no restart
+    await app.store.close()
+    # Restart with one more agency in the settings: the new entry arrives, the revoked role stays revoked.
+    more = settings(agencies={"damkar": {"chat_id": -1003, "mumble_channel": "Damkar", "phone": "(0342) 801234"},
+                              "polres": {"chat_id": -1004}})  # fmt: skip
+    again = await app_for(tmp_path, more, now)
+    assert again.agency_chat("polres") == -1004 and not again.is_call_taker(111)
+    await again.store.close()
+
+
+async def test_settings_admins_stay_admins(tmp_path: Path) -> None:
+    now = [1_700_000_000.0]
+    app = await app_for(tmp_path, settings(), now)
+    async with roster_change(app) as tx:
+        await tx.roster.remove_person(333, None)  # even gone from the table
+    assert app.is_admin(333) and app.is_call_taker(333) and app.is_supervisor(333)
+    await app.store.close()
+
+
+async def test_unreachable_agency_is_phoned_and_supervisors_fall_back(tmp_path: Path) -> None:
+    now = [1_700_000_000.0]
+    app = await app_for(tmp_path, settings(), now)
+    async with roster_change(app) as tx:
+        await tx.roster.set_reachable("agency:damkar", False, "kicked")
+        await tx.roster.set_reachable("supervisors", False, "kicked")
+    assert app.agency_chat("damkar") is None
+    assert app.supervisor_targets() == [222]
+    assert app.roster.group_of_chat(-1003) is not None  # still bound: not an "unknown group"
+    await app.store.close()
+
+
+async def test_command_menus_per_audience(tmp_path: Path) -> None:
+    now = [1_700_000_000.0]
+    app = await app_for(tmp_path, settings(chats={"call_takers": -1001, "supervisors": -1002}), now)
+    menus = desired_menus(app)
+    names = {chat: [n for n, _ in cmds] for chat, cmds in menus.items()}
+    assert "baru" in names[111] and "undang" not in names[111] and "apel" not in names[111]
+    assert "apel" in names[222] and "baru" not in names[222]
+    assert {"baru", "apel", "undang", "cabut"} <= set(names[333])
+    assert "baru" in names[-1001] and "laporan" in names[-1002] and "daftar" in names[-1003]
+    assert all(len(d) <= 256 and n.islower() for cmds in menus.values() for n, d in cmds)
+
+    class Port:
+        def __init__(self) -> None:
+            self.calls: list[tuple[str, int]] = []
+
+        async def set_commands(self, chat_id: int, commands: Any) -> None:
+            self.calls.append(("set", chat_id))
+
+        async def delete_commands(self, chat_id: int) -> None:
+            self.calls.append(("delete", chat_id))
+
+    port = Port()
+    menu = CommandMenu(app, port)
+    await menu.publish()
+    assert len(port.calls) == len(menus)
+    port.calls.clear()
+    await menu.publish()
+    assert port.calls == []  # nothing changed, nothing sent
+    await revoke(app, Actor(333, "Admin", 333), "111", update_id=None)
+    await menu.publish()
+    assert port.calls == [("delete", 111)]  # refreshed when roles change
+    await app.store.close()
