@@ -213,3 +213,18 @@ async def _rollcall(world: World) -> None:
     overview = await api.wait_message(CALL_TAKER, "Instansi")
     assert "apel terakhir" in overview.text and "telepon saja" in overview.text
     assert len([m for m in api.messages_in(SUPERVISORS_GROUP) if "Hasil apel" in m.text]) == 1
+
+
+async def test_bot_not_allowed_to_post_then_promoted(world: World) -> None:
+    api = world.api
+    api.restrict_bot(world.polres_member, world.polres)
+    alert = await api.wait_message(SUPERVISORS_GROUP, "tidak boleh mengirim pesan")
+    assert "Polres" in alert.text
+    api.send_text(world.call_taker, world.call_taker, ONE_LINE)
+    confirmation = await api.wait_message(CALL_TAKER, "#1 ")
+    assert "Polres" in confirmation.text.split("Hubungi lewat telepon")[1]
+    await api.wait_message(DAMKAR, "#1")
+    api.promote_bot(world.polres_member, world.polres)  # made an admin: may post again
+    card = await api.wait_message(POLRES, "#1", timeout=15)
+    api.tap(world.polres_member, world.polres, card.message_id, button(card, "Terima"))
+    await api.wait_message(CALL_TAKER, "Polres menerima #1")

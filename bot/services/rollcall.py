@@ -87,6 +87,9 @@ def summary_text(app: DispatchApp, started_at: float, answers: list[AnswerRow]) 
 
 async def summarize_due(app: DispatchApp) -> float | None:
     """One summary per roll-call once its window is over (guarded: exactly once across restarts)."""
+    async with app.store.reading(app.clock()) as tx:
+        if not await tx.roster.rollcalls_due():
+            return await tx.roster.next_rollcall_end()  # nothing due: no write transaction
     async with app.store.transaction(app.clock()) as tx:
         for rollcall_id in await tx.roster.rollcalls_due():
             closed = await tx.roster.close_rollcall(rollcall_id)

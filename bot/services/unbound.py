@@ -36,6 +36,9 @@ async def ignore_unbound(app: DispatchApp, chat_id: int, user_id: int | None, co
 
 async def leave_unbound_due(app: DispatchApp) -> float | None:
     """Leave every group whose time is up and that is still unbound. Returns when the next one is due."""
+    async with app.store.reading(app.clock()) as tx:
+        if not await tx.roster.unbound_due():
+            return await tx.roster.next_unbound_leave()  # nothing due: no write transaction
     async with app.store.transaction(app.clock()) as tx:
         for chat_id, title in await tx.roster.unbound_due():
             await tx.roster.drop_unbound(chat_id)

@@ -195,12 +195,18 @@ class FakeBotApi:
 
     def restrict_bot(self, user: User, chat: Chat | int) -> int:
         """The bot may no longer post: my_chat_member 'restricted' with can_send_messages false."""
-        return self._enqueue("my_chat_member", players.bot_status_changed(self.state, user, chat, "restricted"))
+        return self._enqueue(
+            "my_chat_member", players.bot_status_changed(self.state, user, chat, "restricted")
+        )
 
     def promote_bot(self, user: User, chat: Chat | int) -> int:
-        return self._enqueue("my_chat_member", players.bot_status_changed(self.state, user, chat, "administrator"))
+        return self._enqueue(
+            "my_chat_member", players.bot_status_changed(self.state, user, chat, "administrator")
+        )
 
-    def migrate_group(self, user: User, chat: Chat | int, new_id: int, *, service_messages: bool = True) -> Chat:
+    def migrate_group(
+        self, user: User, chat: Chat | int, new_id: int, *, service_messages: bool = True
+    ) -> Chat:
         """The group becomes a supergroup with a new id. Sends to the old id answer 400 with
         parameters.migrate_to_chat_id; the service messages arrive in the old and the new chat."""
         old = self.state.resolve_chat(chat)
@@ -210,8 +216,12 @@ class FakeBotApi:
         status = self.state.member_status.get((old.id, self.state.bot.id), "member")
         self.state.member_status[(new_id, self.state.bot.id)] = "member" if status == "left" else status
         if service_messages:
-            self._enqueue("message", players.user_message(self.state, user, old.id, {"migrate_to_chat_id": new_id}))
-            self._enqueue("message", players.user_message(self.state, user, new, {"migrate_from_chat_id": old.id}))
+            self._enqueue(
+                "message", players.user_message(self.state, user, old.id, {"migrate_to_chat_id": new_id})
+            )
+            self._enqueue(
+                "message", players.user_message(self.state, user, new, {"migrate_from_chat_id": old.id})
+            )
         else:
             self._changes.notify()
         return new
