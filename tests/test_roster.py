@@ -108,3 +108,58 @@ async def test_command_menus_per_audience(tmp_path: Path) -> None:
     await menu.publish()
     assert port.calls == [("delete", 111)]  # refreshed when roles change
     await app.store.close()
+
+
+async def outbox(app: DispatchApp) -> list[tuple[str, str, str]]:
+    async with app.store.reading(app.clock()) as tx:
+        async with tx.db.execute("SELECT kind, target, payload FROM outbox ORDER BY id") as c:
+            return [(str(r[0]), str(r[1]), str(r[2])) for r in await c.fetchall()]
+
+
+async def test_rollcall_summary_exactly_once_after_the_window(tmp_path: Path) -> None:
+    from bot.services.rollcall import answer_rollcall, start_rollcall, summarize_due
+
+    now = [1_700_000_000.0]
+    s = settings(
+        agencies={"damkar": {"chat_id": -1003}, "polres": {"chat_id": -1004}, "bpbd": {"chat_id": -1005}}
+    )
+    app = await app_for(tmp_path, s, now)
+    async with roster_change(app) as tx:
+        await tx.roster.set_reachable("agency:bpbd", False, "kicked")
+    rollcall_id = await start_rollcall(app, None, update_id=None)  # the scheduled one: no actor
+    posted = [r for r in await outbox(app) if "Apel siaga" in r[2]]
+    assert sorted(t for _, t, _ in posted) == ["-1003", "-1004"]  # the unreachable group is not asked
+    token = next(p for _, t, p in posted if t == "-1003").split(f"r:{rollcall_id}:")[1][:8]
+    assert await answer_rollcall(app, rollcall_id, token, Actor(501, "Budi", -1003), update_id=None) is True
+    assert await answer_rollcall(app, rollcall_id, token, Actor(502, "Joko", -1003), update_id=None) is False
+    now[0] += 599
+    await summarize_due(app)
+    assert not [r for r in await outbox(app) if "Hasil apel" in r[2]]  # the window is not over yet
+    now[0] += 2
+    await summarize_due(app)
+    await summarize_due(app)
+    summaries = [r for r in await outbox(app) if "Hasil apel" in r[2]]
+    assert len(summaries) == 1 and summaries[0][1] == "-1002"
+    text = summaries[0][2]
+    assert (
+        "Damkar — Budi" in text and "Tidak menjawab: Polres" in text and "Tidak bisa dihubungi: BPBD" in text
+    )
+    await app.store.close()
+
+
+async def test_unbound_group_left_after_its_hours_unless_bound(tmp_path: Path) -> None:
+    from bot.services.roster import bind_group
+    from bot.services.unbound import bot_added_unbound, leave_unbound_due
+
+    now = [1_700_000_000.0]
+    app = await app_for(tmp_path, settings(groups={"unbound_leave_hours": 1}), now)
+    await bot_added_unbound(app, -5001, "Acak", 999, "Orang", update_id=None)
+    await bot_added_unbound(app, -5002, "Polres Baru", 999, "Orang", update_id=None)
+    await bind_group(app, Actor(333, "Admin", -5002), "polres", -5002, "Polres Baru", update_id=None)
+    now[0] += 3599
+    assert await leave_unbound_due(app) == 1_700_000_000.0 + 3600
+    now[0] += 1
+    await leave_unbound_due(app)
+    leaves = [t for k, t, _ in await outbox(app) if k == "leave"]
+    assert leaves == ["-5001"]  # the bound one stays
+    await app.store.close()
