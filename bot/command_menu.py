@@ -4,6 +4,8 @@ supervisors' groups, and the agency groups. Recomputed from the roster, so a res
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from typing import Protocol
 
@@ -90,13 +92,18 @@ class MenuPort(Protocol):
     async def delete_commands(self, chat_id: int) -> None: ...
 
 
+def digest(commands: Commands) -> str:
+    return hashlib.sha256(json.dumps(commands, ensure_ascii=False).encode()).hexdigest()[:16]
+
+
 class CommandMenu:
-    """A small worker: woken with every other worker (app.wake), publishes only what changed."""
+    """A small worker: woken with every other worker (app.wake), publishes only what changed. What was
+    published is kept in SQLite, so after a restart a menu that should be gone is still withdrawn."""
 
     def __init__(self, app: DispatchApp, port: MenuPort) -> None:
         self.app = app
         self.port = port
-        self.published: dict[int, Commands] = {}
+        self.published: dict[int, str] | None = None  # chat -> digest of its menu; read on the first pass
         self._loop = WakeableLoop("command menu")
 
     def wake(self) -> None:
@@ -106,22 +113,32 @@ class CommandMenu:
         await self._loop.run(self.publish)
 
     async def publish(self) -> float:
+        if self.published is None:
+            async with self.app.store.reading(self.app.clock()) as tx:
+                self.published = await tx.roster.menus()
+        published = self.published
         wanted = desired_menus(self.app)
         delay = 3600.0
+        changed: dict[int, str | None] = {}
         for chat_id, commands in wanted.items():
-            if self.published.get(chat_id) == commands:
+            if published.get(chat_id) == digest(commands):
                 continue
             try:
                 await self.port.set_commands(chat_id, commands)
-                self.published[chat_id] = commands
+                changed[chat_id] = published[chat_id] = digest(commands)
             except Exception as exc:  # e.g. a person who never opened a chat with the bot: retried later
                 log.info("setMyCommands for %s failed: %s", chat_id, exc)
                 delay = RETRY
-        for chat_id in [c for c in self.published if c not in wanted]:
+        for chat_id in [c for c in published if c not in wanted]:
             try:
                 await self.port.delete_commands(chat_id)
-                del self.published[chat_id]
+                del published[chat_id]
+                changed[chat_id] = None
             except Exception as exc:
                 log.info("deleteMyCommands for %s failed: %s", chat_id, exc)
                 delay = RETRY
+        if changed:
+            async with self.app.store.transaction(self.app.clock()) as tx:
+                for chat_id, value in changed.items():
+                    await tx.roster.set_menu(chat_id, value)
         return delay

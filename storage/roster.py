@@ -302,6 +302,22 @@ class RosterRepo:
         ) as c:
             return {str(r[0]): float(r[1]) for r in await c.fetchall() if r[1] is not None}
 
+    # -- command menus ------------------------------------------------------------------------
+
+    async def menus(self) -> dict[int, str]:
+        async with self.db.execute("SELECT chat_id, digest FROM command_menus") as c:
+            return {int(r[0]): str(r[1]) for r in await c.fetchall()}
+
+    async def set_menu(self, chat_id: int, digest: str | None) -> None:
+        if digest is None:
+            await self.db.execute("DELETE FROM command_menus WHERE chat_id = ?", (chat_id,))
+        else:
+            await self.db.execute(
+                "INSERT INTO command_menus (chat_id, digest) VALUES (?, ?)"
+                " ON CONFLICT(chat_id) DO UPDATE SET digest = excluded.digest",
+                (chat_id, digest),
+            )
+
     # -- roll-call ----------------------------------------------------------------------------
 
     async def start_rollcall(self, ends_at: float, started_by: int | None) -> int:

@@ -107,6 +107,11 @@ async def test_command_menus_per_audience(tmp_path: Path) -> None:
     await revoke(app, Actor(333, "Admin", 333), "111", update_id=None)
     await menu.publish()
     assert port.calls == [("delete", 111)]  # refreshed when roles change
+    port.calls.clear()
+    async with roster_change(app) as tx:
+        await tx.roster.remove_person(222, None)  # changed while "the bot was down"
+    await CommandMenu(app, port).publish()  # a fresh worker after a restart
+    assert port.calls == [("delete", 222)]  # the stale menu is withdrawn, nothing else re-sent
     await app.store.close()
 
 
@@ -162,4 +167,23 @@ async def test_unbound_group_left_after_its_hours_unless_bound(tmp_path: Path) -
     await leave_unbound_due(app)
     leaves = [t for k, t, _ in await outbox(app) if k == "leave"]
     assert leaves == ["-5001"]  # the bound one stays
+    await app.store.close()
+
+
+async def test_lepas_turns_cards_still_waiting_into_phone_notices(tmp_path: Path) -> None:
+    from bot.services.incidents import IncidentForm, dispatch_incident
+    from bot.services.roster import unbind_group
+
+    now = [1_700_000_000.0]
+    app = await app_for(tmp_path, settings(), now)
+    form = IncidentForm("kebakaran", "Sentul", "Jl. Kenari 17", "081234567890", "Rumah terbakar")
+    await dispatch_incident(app, form, Actor(111, "Ani", 111), update_id=None)
+    assert [t for k, t, _ in await outbox(app) if k == "card"] == ["-1003"]
+    await unbind_group(app, Actor(333, "Admin", 333), "damkar", update_id=None)
+    assert app.agency_chat("damkar") is None and app.roster.group_of_chat(-1003) is None
+    async with app.store.reading(now[0]) as tx:
+        async with tx.db.execute("SELECT state FROM outbox WHERE kind = 'card'") as c:
+            assert [r[0] for r in await c.fetchall()] == ["superseded"]
+    notices = [p for k, t, p in await outbox(app) if t == "111" and "Telepon Damkar" in p]
+    assert len(notices) == 1 and "(0342) 801234" in notices[0] and "#1" in notices[0]
     await app.store.close()

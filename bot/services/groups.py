@@ -137,7 +137,7 @@ async def chat_unreachable(app: DispatchApp, group: Group, reason: str, *, faile
                     and assignment_id not in noticed
                 ):
                     noticed.add(assignment_id)
-                    await _phone_notice(tx, app, agency, assignment_id)
+                    await phone_notice(tx, app, agency, assignment_id)
         await tx.events.add("group_unreachable", "system", key=group.key, chat_id=group.chat_id, reason=reason,
                             dropped=len(rows), alerted=changed)  # fmt: skip
         if changed:
@@ -149,7 +149,7 @@ async def chat_unreachable(app: DispatchApp, group: Group, reason: str, *, faile
                     await reply(tx, target, text, priority=PRIORITY_NOTICE)
 
 
-async def _phone_notice(tx: Tx, app: DispatchApp, agency: str, assignment_id: int) -> None:
+async def phone_notice(tx: Tx, app: DispatchApp, agency: str, assignment_id: int) -> None:
     assignment = await tx.assignments.get(assignment_id)
     if assignment is None or assignment.state in ("cleared", "declined"):
         return

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from bot.app import DispatchApp
 from bot.roster import CALL_TAKERS, GROUP_WORDS, ROLE_LABELS, ROLE_WORDS, SUPERVISORS, agency_key
 from bot.services.common import Actor, Refused, esc, reply
-from bot.services.groups import group_label, repost_open_cards, roster_change
+from bot.services.groups import group_label, phone_notice, repost_open_cards, roster_change
 
 INVITE_TTL = 24 * 3600
 NOT_ADMIN = "Perintah ini hanya untuk admin 112."
@@ -116,7 +116,15 @@ async def unbind_group(app: DispatchApp, actor: Actor, word: str, *, update_id: 
             raise Refused(f"{group_label(app, key)} belum terdaftar ke grup mana pun.", "not_bound")
         await tx.roster.unbind(key)
         if key.startswith("agency:"):
-            await tx.roster.detach_agency(key.removeprefix("agency:"))
+            agency = key.removeprefix("agency:")
+            await tx.roster.detach_agency(agency)
+            # Cards still waiting for the old group would land in a group nobody watches for us: phone.
+            cards = [
+                r for r in await tx.roster.pending_for_chat(group.chat_id) if r[1] in ("card", "card_repeat")
+            ]
+            await tx.roster.drop_pending([r[0] for r in cards], "unbound")
+            for assignment_id in dict.fromkeys(r[3] for r in cards if r[3] is not None):
+                await phone_notice(tx, app, agency, assignment_id)
         await tx.events.add("roster_changed", actor.channel, actor_id=actor.id, actor_name=actor.name,
                             what="group_unbound", key=key, chat_id=group.chat_id)  # fmt: skip
         await reply(tx, actor.chat_id, f"✅ {esc(group_label(app, key))} dilepas dari grup "

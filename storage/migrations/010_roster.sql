@@ -84,3 +84,9 @@ CREATE TABLE rollcall_answers (
     answered_at REAL,
     PRIMARY KEY (rollcall_id, key)
 );
+
+-- What setMyCommands last published per chat, so a restart can withdraw a menu nobody should see now.
+CREATE TABLE command_menus (
+    chat_id INTEGER PRIMARY KEY,
+    digest TEXT NOT NULL
+);
