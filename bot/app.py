@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -73,6 +74,15 @@ class DispatchApp:
     def agency_phone(self, code: str) -> str | None:
         group = self.roster.groups.get(agency_key(code))
         return group.phone if group else None
+
+    def phone_label(self, code: str) -> str:
+        """HTML for "phone this agency" lines: the name, its number when known, and why it has no card."""
+        group = self.roster.groups.get(agency_key(code))
+        name = html.escape(self.routing.agency_short(code), quote=False)
+        number = f" <b>{html.escape(group.phone, quote=False)}</b>" if group and group.phone else ""
+        if group is not None and group.chat_id is not None and not group.reachable:
+            return f"{name}{number} (grup tidak terjangkau)"
+        return f"{name}{number}"
 
     def mumble_agency(self, name: str) -> str | None:
         """The agency a Mumble user speaks for, or None (refused)."""
