@@ -40,7 +40,7 @@ async def on_membership(update: Update, context: Context) -> None:
     if group is None:
         if status in IN:
             await bot_added_unbound(app, chat.id, chat.title, change.from_user.id, change.from_user.full_name,
-                                    update_id=update.update_id)  # fmt: skip
+                                    update_id=update.update_id, supergroup=chat.type == "supergroup")  # fmt: skip
         return
     if can_post:
         await chat_reachable(app, group, actor_id=change.from_user.id, update_id=update.update_id)

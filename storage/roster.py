@@ -209,7 +209,13 @@ class RosterRepo:
         return cur.rowcount > 0
 
     async def drop_unbound(self, chat_id: int) -> None:
+        """Bound (or upgraded into a bound group): no leave, and announcements not sent yet are withdrawn."""
         await self.db.execute("DELETE FROM roster_unbound WHERE chat_id = ?", (chat_id,))
+        await self.db.execute(
+            "UPDATE outbox SET state = 'superseded', last_error = 'bound' WHERE state = 'pending'"
+            " AND channel = 'telegram' AND json_extract(payload, '$.unbound_chat') = ?",
+            (chat_id,),
+        )
 
     async def unbound_due(self) -> list[tuple[int, str | None]]:
         async with self.db.execute(

@@ -360,7 +360,7 @@ async def test_group_lifecycle_as_telegram_sends_it(api: FakeBotApi, bot: Bot, c
     api.open_link(caller, "https://t.me/dispatch112_bot?start=abc_DEF-1")
     updates = await bot.get_updates(timeout=0)
     members = [u.my_chat_member.new_chat_member.status for u in updates if u.my_chat_member]
-    assert members == ["member", "administrator", "restricted", "member", "kicked"]
+    assert members == ["member", "administrator", "restricted", "member", "member", "kicked"]  # + the join
     promoted = [u.my_chat_member for u in updates if u.my_chat_member][1]
     assert promoted.old_chat_member.status == "member"  # old and new status, as Telegram reports them
     migration = [(u.message.chat.id, u.message.migrate_to_chat_id, u.message.migrate_from_chat_id)

@@ -160,6 +160,11 @@ async def test_upgrade_seen_from_service_messages_reposts_open_cards(world: Worl
     await api.wait_message(CALL_TAKER, "Damkar menerima #1")
     assert old_card.message_id  # the old card stays in the old chat; the new one works
     assert NEW_DAMKAR not in api.left_chats
+    # Telegram's "bot joined the new supergroup" came first; its announcements were withdrawn, not sent.
+    withdrawn = db_rows(world, "SELECT state FROM outbox WHERE json_extract(payload, '$.unbound_chat') = ?",
+                        NEW_DAMKAR)  # fmt: skip
+    assert withdrawn and {s for (s,) in withdrawn} == {"superseded"}
+    assert db_rows(world, "SELECT COUNT(*) FROM roster_unbound") == [(0,)]
     assert not [m for m in api.messages_in(NEW_DAMKAR) if "belum terdaftar" in m.text]
 
 

@@ -4,18 +4,28 @@ ignored, and the bot leaves after [groups] unbound_leave_hours unless an admin b
 from __future__ import annotations
 
 from bot.app import DispatchApp
-from bot.services.common import PRIORITY_NOTICE, esc, reply
+from bot.services.common import PRIORITY_NOTICE, esc
+from storage.uow import Tx
 
+MIGRATION_GRACE = 3.0  # the upgrade's updates are made together; processing them takes milliseconds
 UNBOUND_LINE = "Grup ini belum terdaftar. Admin 112: ketik /daftar &lt;kode_instansi&gt;"
 
 
 async def bot_added_unbound(app: DispatchApp, chat_id: int, title: str | None, by_id: int, by_name: str, *,
-                            update_id: int | None) -> None:  # fmt: skip
+                            update_id: int | None, supergroup: bool = False) -> None:  # fmt: skip
+    """A supergroup's announcements wait MIGRATION_GRACE seconds: on an upgrade Telegram also reports the
+    bot joining the new supergroup, and the migration message that binds it may come just after."""
     hours = app.settings.groups.unbound_leave_hours
     async with app.store.transaction(app.clock(), update_id) as tx:
         fresh = await tx.roster.add_unbound(chat_id, title, by_id, tx.now + hours * 3600)
         await tx.events.add("bot_added_unbound", "telegram", actor_id=by_id, actor_name=by_name[:64],
                             chat_id=chat_id, title=title, first=fresh)  # fmt: skip
+        due = tx.now + (MIGRATION_GRACE if supergroup else 0)
+
+        async def reply(tx: Tx, target: int, html: str, *, priority: int = 0) -> None:
+            await tx.outbox.add("telegram", "text", target, priority, {"html": html, "unbound_chat": chat_id},
+                                due_at=due)  # fmt: skip
+
         if fresh:
             await reply(tx, chat_id, UNBOUND_LINE)
             text = (f"ℹ️ Bot ditambahkan ke grup <b>{esc(title or chat_id)}</b> (id <code>{chat_id}</code>) oleh "

@@ -208,14 +208,19 @@ class FakeBotApi:
         self, user: User, chat: Chat | int, new_id: int, *, service_messages: bool = True
     ) -> Chat:
         """The group becomes a supergroup with a new id. Sends to the old id answer 400 with
-        parameters.migrate_to_chat_id; the service messages arrive in the old and the new chat."""
+        parameters.migrate_to_chat_id. With service_messages, the bot's join of the new supergroup
+        (my_chat_member) and the messages in the old and the new chat arrive, in that order."""
         old = self.state.resolve_chat(chat)
         self.state.add_chat(dataclasses.replace(old, type="group"))
         new = self.state.add_chat(Chat(id=new_id, type="supergroup", title=old.title))
         self.state.migrated[old.id] = new_id
         status = self.state.member_status.get((old.id, self.state.bot.id), "member")
-        self.state.member_status[(new_id, self.state.bot.id)] = "member" if status == "left" else status
         if service_messages:
+            # Telegram also reports the bot joining the new supergroup (tdlib/telegram-bot-api#266), first.
+            joined = players.bot_status_changed(
+                self.state, user, new, "member" if status == "left" else status
+            )
+            self._enqueue("my_chat_member", joined)
             self._enqueue(
                 "message", players.user_message(self.state, user, old.id, {"migrate_to_chat_id": new_id})
             )
@@ -223,6 +228,7 @@ class FakeBotApi:
                 "message", players.user_message(self.state, user, new, {"migrate_from_chat_id": old.id})
             )
         else:
+            self.state.member_status[(new_id, self.state.bot.id)] = "member" if status == "left" else status
             self._changes.notify()
         return new
 
