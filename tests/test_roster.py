@@ -187,3 +187,19 @@ async def test_lepas_turns_cards_still_waiting_into_phone_notices(tmp_path: Path
     notices = [p for k, t, p in await outbox(app) if t == "111" and "Telepon Damkar" in p]
     assert len(notices) == 1 and "(0342) 801234" in notices[0] and "#1" in notices[0]
     await app.store.close()
+
+
+async def test_rollcall_times_are_scheduled_on_the_job_queue(tmp_path: Path) -> None:
+    from telegram.ext import ApplicationBuilder
+
+    from bot.roster_jobs import check_interval, schedule_roster_jobs
+
+    now = [1_700_000_000.0]
+    app = await app_for(tmp_path, settings(rollcall={"times": ["07:00", "23:30"], "window": 120}), now)
+    application = ApplicationBuilder().token("1:x").build()
+    assert application.job_queue is not None
+    schedule_roster_jobs(application.job_queue, app)
+    names = sorted(j.name or "" for j in application.job_queue.jobs())
+    assert names == ["apel-07:00", "apel-23:30", "roster-check"]
+    assert check_interval(app) == 30.0  # a 120 s window is checked every 30 s
+    await app.store.close()
