@@ -6,6 +6,11 @@ from dataclasses import dataclass
 
 import aiosqlite
 
+from storage.roster_cards import GroupCardsSql
+from storage.roster_rollcall import AnswerRow, RollcallSql
+
+__all__ = ["AnswerRow", "GroupRow", "InviteRow", "PersonRow", "RosterRepo"]
+
 
 @dataclass(frozen=True, slots=True)
 class GroupRow:
@@ -34,18 +39,10 @@ class InviteRow:
     used_at: float | None
 
 
-@dataclass(frozen=True, slots=True)
-class AnswerRow:
-    key: str
-    chat_id: int | None
-    token: str
-    reachable: bool
-    answered_by: int | None
-    answered_name: str | None
-    answered_at: float | None
+class RosterRepo(GroupCardsSql, RollcallSql):
+    """Groups, people, Mumble users, seeding, invites, chat requests, unbound groups; with the group's
+    cards and outbox rows (storage/roster_cards.py) and roll-calls and menus (storage/roster_rollcall.py)."""
 
-
-class RosterRepo:
     def __init__(self, db: aiosqlite.Connection, now: float) -> None:
         self.db = db
         self.now = now
@@ -227,182 +224,6 @@ class RosterRepo:
         async with self.db.execute("SELECT MIN(leave_at) FROM roster_unbound") as c:
             row = await c.fetchone()
         return float(row[0]) if row and row[0] is not None else None
-
-    # -- cards and outbox rows of a group -----------------------------------------------------
-
-    async def retarget_pending(self, old_chat: int, new_chat: int) -> int:
-        """Rows waiting for the old chat go to the new one now; a 400 on migration means nothing arrived."""
-        cur = await self.db.execute(
-            "UPDATE outbox SET target = ?, due_at = ?, attempts = 0 WHERE state = 'pending' AND channel = 'telegram'"
-            " AND target = ?",
-            (str(new_chat), self.now, str(old_chat)),
-        )
-        return cur.rowcount
-
-    async def move_assignments(self, old_chat: int, new_chat: int) -> None:
-        await self.db.execute(
-            "UPDATE assignments SET chat_id = ?, message_id = NULL WHERE chat_id = ?", (new_chat, old_chat)
-        )
-
-    async def pending_for_chat(self, chat_id: int) -> list[tuple[int, str, int | None, int | None]]:
-        async with self.db.execute(
-            "SELECT id, kind, incident_id, assignment_id FROM outbox WHERE state = 'pending'"
-            " AND channel = 'telegram' AND target = ? ORDER BY id",
-            (str(chat_id),),
-        ) as c:
-            return [(int(r[0]), str(r[1]), r[2], r[3]) for r in await c.fetchall()]
-
-    async def redirect(self, row_id: int, targets: list[int]) -> None:
-        """A copy of the row for each target (due now), the original superseded: nothing is lost."""
-        for target in targets:
-            await self.db.execute(
-                "INSERT INTO outbox (channel, kind, target, priority, payload, incident_id, assignment_id,"
-                " created_at, due_at) SELECT channel, kind, ?, priority, payload, incident_id, assignment_id, ?, ?"
-                " FROM outbox WHERE id = ?",
-                (str(target), self.now, self.now, row_id),
-            )
-        await self.db.execute(
-            "UPDATE outbox SET state = 'superseded', last_error = 'redirected' WHERE id = ? AND state = 'pending'",
-            (row_id,),
-        )
-
-    async def drop_pending(self, row_ids: list[int], note: str) -> None:
-        await self.db.executemany(
-            "UPDATE outbox SET state = 'superseded', last_error = ? WHERE id = ? AND state = 'pending'",
-            [(note, i) for i in row_ids],
-        )
-
-    async def open_assignments(self, agency: str) -> list[int]:
-        """Assignments of open incidents the agency still has to act on (their cards must be in its group)."""
-        async with self.db.execute(
-            "SELECT a.id FROM assignments a JOIN incidents i ON i.id = a.incident_id WHERE a.agency = ?"
-            " AND i.state = 'open' AND a.state NOT IN ('cleared', 'declined') ORDER BY a.id",
-            (agency,),
-        ) as c:
-            return [int(r[0]) for r in await c.fetchall()]
-
-    async def detach_agency(self, agency: str) -> None:
-        """Unreachable: its open assignments go by phone (escalation phones instead of re-posting)."""
-        await self.db.execute(
-            "UPDATE assignments SET chat_id = NULL, message_id = NULL WHERE agency = ? AND state NOT IN"
-            " ('cleared', 'declined') AND incident_id IN (SELECT id FROM incidents WHERE state = 'open')",
-            (agency,),
-        )
-
-    async def attach(self, assignment_id: int, chat_id: int) -> None:
-        await self.db.execute(
-            "UPDATE assignments SET chat_id = ?, message_id = NULL WHERE id = ?", (chat_id, assignment_id)
-        )
-
-    async def has_pending_card(self, assignment_id: int) -> bool:
-        async with self.db.execute(
-            "SELECT 1 FROM outbox WHERE state = 'pending' AND assignment_id = ? AND kind IN ('card', 'card_repeat')",
-            (assignment_id,),
-        ) as c:
-            return await c.fetchone() is not None
-
-    async def last_card_sent(self) -> dict[str, float]:
-        async with self.db.execute(
-            "SELECT a.agency, MAX(o.sent_at) FROM outbox o JOIN assignments a ON a.id = o.assignment_id"
-            " WHERE o.state = 'sent' AND o.kind IN ('card', 'card_repeat') GROUP BY a.agency"
-        ) as c:
-            return {str(r[0]): float(r[1]) for r in await c.fetchall() if r[1] is not None}
-
-    # -- command menus ------------------------------------------------------------------------
-
-    async def menus(self) -> dict[int, str]:
-        async with self.db.execute("SELECT chat_id, digest FROM command_menus") as c:
-            return {int(r[0]): str(r[1]) for r in await c.fetchall()}
-
-    async def set_menu(self, chat_id: int, digest: str | None) -> None:
-        if digest is None:
-            await self.db.execute("DELETE FROM command_menus WHERE chat_id = ?", (chat_id,))
-        else:
-            await self.db.execute(
-                "INSERT INTO command_menus (chat_id, digest) VALUES (?, ?)"
-                " ON CONFLICT(chat_id) DO UPDATE SET digest = excluded.digest",
-                (chat_id, digest),
-            )
-
-    # -- roll-call ----------------------------------------------------------------------------
-
-    async def start_rollcall(self, ends_at: float, started_by: int | None) -> int:
-        cur = await self.db.execute(
-            "INSERT INTO rollcalls (started_at, ends_at, started_by) VALUES (?, ?, ?)",
-            (self.now, ends_at, started_by),
-        )
-        assert cur.lastrowid is not None
-        return cur.lastrowid
-
-    async def add_rollcall_slot(self, rollcall_id: int, key: str, chat_id: int | None, token: str,
-                                reachable: bool) -> None:  # fmt: skip
-        await self.db.execute(
-            "INSERT INTO rollcall_answers (rollcall_id, key, chat_id, token, reachable) VALUES (?, ?, ?, ?, ?)",
-            (rollcall_id, key, chat_id, token, int(reachable)),
-        )
-
-    async def answer_rollcall(self, rollcall_id: int, chat_id: int, token: str, user_id: int,
-                              name: str) -> bool | None:  # fmt: skip
-        """True: recorded; False: this group already answered; None: no such slot (forged or foreign)."""
-        async with self.db.execute(
-            "SELECT answered_at FROM rollcall_answers WHERE rollcall_id = ? AND chat_id = ? AND token = ?",
-            (rollcall_id, chat_id, token),
-        ) as c:
-            row = await c.fetchone()
-        if row is None:
-            return None
-        if row[0] is not None:
-            return False
-        await self.db.execute(
-            "UPDATE rollcall_answers SET answered_by = ?, answered_name = ?, answered_at = ?"
-            " WHERE rollcall_id = ? AND chat_id = ? AND answered_at IS NULL",
-            (user_id, name, self.now, rollcall_id, chat_id),
-        )
-        return True
-
-    async def rollcalls_due(self) -> list[int]:
-        async with self.db.execute(
-            "SELECT id FROM rollcalls WHERE summary_sent = 0 AND ends_at <= ? ORDER BY id", (self.now,)
-        ) as c:
-            return [int(r[0]) for r in await c.fetchall()]
-
-    async def next_rollcall_end(self) -> float | None:
-        async with self.db.execute("SELECT MIN(ends_at) FROM rollcalls WHERE summary_sent = 0") as c:
-            row = await c.fetchone()
-        return float(row[0]) if row and row[0] is not None else None
-
-    async def close_rollcall(self, rollcall_id: int) -> tuple[float, list[AnswerRow]] | None:
-        """Guarded: the summary is taken once, however many workers or restarts race for it."""
-        cur = await self.db.execute(
-            "UPDATE rollcalls SET summary_sent = 1 WHERE id = ? AND summary_sent = 0", (rollcall_id,)
-        )
-        if cur.rowcount == 0:
-            return None
-        async with self.db.execute("SELECT started_at FROM rollcalls WHERE id = ?", (rollcall_id,)) as c:
-            started = await c.fetchone()
-        async with self.db.execute(
-            "SELECT * FROM rollcall_answers WHERE rollcall_id = ? ORDER BY key", (rollcall_id,)
-        ) as c:
-            rows = [
-                AnswerRow(
-                    r["key"],
-                    r["chat_id"],
-                    r["token"],
-                    bool(r["reachable"]),
-                    r["answered_by"],
-                    r["answered_name"],
-                    r["answered_at"],
-                )
-                for r in await c.fetchall()
-            ]
-        assert started is not None
-        return float(started[0]), rows
-
-    async def last_answers(self) -> dict[str, float]:
-        async with self.db.execute(
-            "SELECT key, MAX(answered_at) FROM rollcall_answers WHERE answered_at IS NOT NULL GROUP BY key"
-        ) as c:
-            return {str(r[0]): float(r[1]) for r in await c.fetchall()}
 
 
 def _group(r: aiosqlite.Row) -> GroupRow:
