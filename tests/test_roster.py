@@ -203,3 +203,22 @@ async def test_rollcall_times_are_scheduled_on_the_job_queue(tmp_path: Path) -> 
     assert names == ["apel-07:00", "apel-23:30", "roster-check"]
     assert check_interval(app) == 30.0  # a 120 s window is checked every 30 s
     await app.store.close()
+
+
+async def test_instansi_fits_telegram_messages_with_long_titles(tmp_path: Path) -> None:
+    from bot.services.rollcall import agency_overview
+
+    now = [1_700_000_000.0]
+    agencies = {
+        code: {"chat_id": -2000 - i, "phone": "0" * 20} for i, code in enumerate(load_routing().agencies)
+    }
+    app = await app_for(tmp_path, settings(agencies=agencies), now)
+    async with roster_change(app) as tx:
+        for code, agency in agencies.items():
+            await tx.roster.bind(f"agency:{code}", int(agency["chat_id"]), "<b>" + "Grup & " * 30)
+    await agency_overview(app, Actor(111, "Ani", 111), update_id=None)
+    replies = [p for k, t, p in await outbox(app) if t == "111"]
+    assert len(replies) >= 2 and all(len(p) < 4096 for p in replies)
+    assert sum(p.count("✅ grup") for p in replies) == len(agencies)
+    assert "&lt;b&gt;" in replies[0]  # group titles are user text: escaped
+    await app.store.close()

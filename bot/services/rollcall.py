@@ -120,9 +120,9 @@ async def agency_overview(app: DispatchApp, actor: Actor, *, update_id: int | No
         if group is None or group.chat_id is None:
             where = "telepon saja"
         elif group.reachable:
-            where = f"✅ grup {esc(group.title or group.chat_id)}"
+            where = f"✅ grup {esc(_short(group.title) or group.chat_id)}"
         else:
-            where = f"⚠️ grup {esc(group.title or group.chat_id)} TIDAK TERJANGKAU"
+            where = f"⚠️ grup {esc(_short(group.title) or group.chat_id)} TIDAK TERJANGKAU"
         extra = []
         if code in last_card:
             extra.append(f"kartu terakhir {_day_hm(app, last_card[code])}")
@@ -133,5 +133,22 @@ async def agency_overview(app: DispatchApp, actor: Actor, *, update_id: int | No
             f"• <b>{esc(app.routing.agency_short(code))}</b> (<code>{esc(code)}</code>): {where}{phone}{tail}"
         )
     async with app.store.transaction(app.clock(), update_id) as tx:
-        await reply(tx, actor.chat_id, "\n".join(lines))
+        for chunk in chunks(lines):
+            await reply(tx, actor.chat_id, chunk)
     app.wake()
+
+
+def _short(title: str | None, limit: int = 40) -> str | None:
+    return title if title is None or len(title) <= limit else title[: limit - 1] + "…"
+
+
+def chunks(lines: list[str], limit: int = 3800) -> list[str]:
+    """27 agencies with long group titles exceed one message (4096): split between lines."""
+    chunks: list[str] = []
+    current = ""
+    for line in lines:
+        if current and len(current) + len(line) + 1 > limit:
+            chunks.append(current)
+            current = ""
+        current = f"{current}\n{line}" if current else line
+    return [*chunks, current] if current else chunks

@@ -11,6 +11,7 @@ from bot.app import DispatchApp
 from bot.roster import CALL_TAKERS, GROUP_WORDS, ROLE_LABELS, ROLE_WORDS, SUPERVISORS, agency_key
 from bot.services.common import Actor, Refused, esc, reply
 from bot.services.groups import group_label, phone_notice, repost_open_cards, roster_change
+from bot.services.rollcall import chunks
 
 INVITE_TTL = 24 * 3600
 NOT_ADMIN = "Perintah ini hanya untuk admin 112."
@@ -204,7 +205,8 @@ async def list_people(app: DispatchApp, actor: Actor, *, update_id: int | None) 
     if len(ids) == 0:
         lines.append("(belum ada)")
     async with app.store.transaction(app.clock(), update_id) as tx:
-        await reply(tx, actor.chat_id, "\n".join(lines))
+        for chunk in chunks(lines):
+            await reply(tx, actor.chat_id, chunk)
     app.wake()
 
 
