@@ -16,15 +16,19 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, JobQueue
 
 from bot.app import DispatchApp
 from bot.backups import schedule_backups
+from bot.command_menu import CommandMenu
 from bot.delivery import TelegramDelivery
 from bot.digest import schedule_digests
 from bot.escalation import EscalationScanner
 from bot.handoff_escalation import HandoffScanner
 from bot.intake import DurableIntake, FatalIntakeError
+from bot.roster import seed_from_settings
+from bot.roster_jobs import schedule_roster_jobs
 from bot.services.privacy import purge_personal_data
 from bot.services.retention import prune_old_rows
 from bot.settings import Settings, SettingsError
 from handlers import register_all
+from handlers.command_scopes import PtbMenuPort
 from handlers.telegram_port import PtbTelegramPort
 from radio_bridge.bridge import start_radio, stop_radio
 from routing.errors import RoutingError
@@ -83,6 +87,11 @@ async def serve(settings: Settings) -> int:
     routing = load_routing_for(settings)
     store = await Store.open(settings.storage.path)
     app = DispatchApp(settings=settings, store=store, routing=routing, clock=time.time)
+    async with store.transaction(time.time()) as tx:
+        seeded = await seed_from_settings(tx, settings)
+        if seeded:
+            await tx.events.add("roster_seeded", "system", items=seeded)
+    await app.reload_roster()
     application = build_application(settings)
     application.bot_data["app"] = app
     register_all(application)
@@ -100,9 +109,12 @@ async def serve(settings: Settings) -> int:
         await store.close()
         raise
     await _initialise(application)
+    app.bot_username = application.bot.username
     delivery = TelegramDelivery(app, PtbTelegramPort(application.bot))
     app.wake_telegram = delivery.wake
-    workers: list[Any] = [intake.poll(), intake.process(), delivery.run()]
+    menu = CommandMenu(app, PtbMenuPort(application.bot))
+    app.wake_hooks.append(menu.wake)
+    workers: list[Any] = [intake.poll(), intake.process(), delivery.run(), menu.run()]
     radio = await start_radio(app, settings)
     if radio is not None:
         workers += radio.workers
@@ -141,6 +153,7 @@ def start_escalation_and_digests(app: DispatchApp, application: Application) -> 
         schedule_phone_purge(application.job_queue, app)
         schedule_prune(application.job_queue, app)
         schedule_backups(application.job_queue, app)
+        schedule_roster_jobs(application.job_queue, app)
     return workers
 
 

@@ -13,6 +13,7 @@ from bot.pacing import Pacer
 from bot.ports import DeliveryError, TelegramPort
 from bot.render import card as render_card
 from bot.services.common import PRIORITY_NOTICE, esc, reply
+from bot.services.groups import on_delivery_lost
 from bot.worker import WakeableLoop
 from storage.records import OutboxRecord
 from storage.uow import Tx
@@ -169,6 +170,8 @@ class TelegramDelivery:
             await tx.outbox.supersede("card", assignment.id, up_to, row.id)
 
     async def _failed(self, row: OutboxRecord, exc: DeliveryError) -> None:
+        if (exc.migrated_to is not None or exc.chat_gone) and await on_delivery_lost(self.app, row, exc):
+            return  # re-targeted to the upgraded group, or turned into phone notices and one alert
         now = self.app.clock()
         attempts = row.attempts + 1
         async with self.app.store.transaction(now) as tx:

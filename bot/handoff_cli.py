@@ -110,12 +110,10 @@ async def run_import_eidd(
         print(f"Berkas {args.file} tidak bisa dibaca: {exc.strerror}", file=sys.stderr)
         return 1
     app = await _app(storage_path, routing)
-    access = app.settings.access
-    taker = (access.call_takers or access.admins or [0])[0]
+    await app.reload_roster()
+    taker = (app.roster.with_role("call_taker") or app.roster.with_role("admin") or [0])[0]
     # The cards go to the agencies; the confirmation to the call takers' group (else the first call taker).
-    actor = Actor(
-        id=taker, name="import-eidd", chat_id=app.settings.chats.call_takers or taker, channel="cli"
-    )
+    actor = Actor(id=taker, name="import-eidd", chat_id=app.call_taker_target(taker), channel="cli")
     try:
         done = await create_from(app, data, actor, update_id=None)
     except Refused as refusal:

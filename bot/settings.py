@@ -79,6 +79,7 @@ class ChatsSettings(_Section):
 class AgencySettings(_Section):
     chat_id: int | None = None
     mumble_channel: str | None = None
+    phone: str | None = None  # shown in the "phone this agency" notice when its group cannot be reached
 
 
 class MumbleSettings(_Section):
@@ -248,6 +249,27 @@ class ReportSettings(_Section):
     sla_target: float = Field(default=95, ge=0, le=100)
 
 
+class GroupsSettings(_Section):
+    """A group the bot was added to but nobody bound: it leaves after this many hours."""
+
+    unbound_leave_hours: float = Field(default=24, gt=0)
+
+
+class RollcallSettings(_Section):
+    """Readiness roll-call (apel siaga) at these WIB times; the supervisors get one summary after `window` s."""
+
+    enabled: bool = True
+    times: list[str] = ["07:00", "15:00", "23:00"]
+    window: float = Field(default=600, gt=0)
+
+    @field_validator("times")
+    @classmethod
+    def _clock_times(cls, value: list[str]) -> list[str]:
+        for item in value:
+            DigestSettings._clock_time(item)
+        return value
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="DISPATCH_",
@@ -273,6 +295,8 @@ class Settings(BaseSettings):
     prank: PrankSettings = PrankSettings()
     handoff: HandoffSettings = HandoffSettings()
     report: ReportSettings = ReportSettings()
+    groups: GroupsSettings = GroupsSettings()
+    rollcall: RollcallSettings = RollcallSettings()
 
     @field_validator("timezone")
     @classmethod

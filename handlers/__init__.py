@@ -17,13 +17,18 @@ from handlers import (
     panic,
     prank,
     reports,
+    rollcall,
+    roster,
     views,
 )
 
-# edits first: an edited message never runs a command again. panic, prank and handoff before buttons:
+# edits first: an edited message never runs a command again. roster and rollcall before views and
+# buttons: /start <code> and the Siap button must match first. panic, prank and handoff before buttons:
 # its catch-all treats every unknown button as forged.
 FEATURES = (
     edits,
+    roster,
+    rollcall,
     incident,
     guided,
     panic,

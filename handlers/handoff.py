@@ -9,6 +9,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Mess
 
 from bot.app import DispatchApp
 from bot.eidd import MAX_BYTES
+from bot.roster import CALL_TAKERS
 from bot.services.common import Refused
 from bot.services.eidd_import import import_document
 from bot.services.handoff import accept, ask_reason, decline, serahkan
@@ -68,7 +69,7 @@ async def decline_reason(update: Update, context: Context, data: dict[str, objec
 
 
 def _may_import(app: DispatchApp, user_id: int, chat_id: int) -> bool:
-    return app.is_call_taker(user_id) or (chat_id == app.settings.chats.call_takers and chat_id is not None)
+    return app.is_call_taker(user_id) or chat_id == app.roster.chat(CALL_TAKERS)
 
 
 @guarded("anyone")

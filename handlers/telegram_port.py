@@ -42,8 +42,14 @@ def translate(exc: Exception) -> DeliveryError:
         text = str(exc).lower()
         if "message to edit not found" in text or "message can't be edited" in text:
             return DeliveryError(str(exc), gone=True)
+        if "not enough rights" in text or "have no rights" in text:
+            return DeliveryError(f"400: {exc}", permanent=True, chat_gone=True)
         return DeliveryError(f"400: {exc}", permanent=True)
-    if isinstance(exc, Forbidden | ChatMigrated | InvalidToken):
+    if isinstance(exc, ChatMigrated):
+        return DeliveryError(f"ChatMigrated: {exc}", permanent=True, migrated_to=int(exc.new_chat_id))
+    if isinstance(exc, Forbidden):
+        return DeliveryError(f"Forbidden: {exc}", permanent=True, chat_gone=True)
+    if isinstance(exc, InvalidToken):
         return DeliveryError(f"{type(exc).__name__}: {exc}", permanent=True)
     if isinstance(exc, NetworkError):
         return DeliveryError(f"network: {exc}")

@@ -52,7 +52,7 @@ class FieldCommands:
             return HELP_TEXT
         if command.verb == "aktif":
             return await self._active()
-        agency = self.app.settings.mumble.users.get(message.sender)
+        agency = self.app.mumble_agency(message.sender)
         if agency is None:
             raise Refused(
                 f"Nama pengguna radio '{message.sender}' belum terdaftar untuk instansi mana pun. Hubungi call taker.",

@@ -15,6 +15,7 @@ from storage.handoffs import HandoffRepo
 from storage.incidents import AssignmentRepo, IncidentRepo
 from storage.intake import CallRepo, DraftRepo, InboxRepo
 from storage.journal import EventRepo, OutboxRepo
+from storage.roster import RosterRepo
 
 
 class AlreadyHandled(Exception):
@@ -34,6 +35,7 @@ class Tx:
         self.calls = CallRepo(db, now)
         self.blocks = BlockRepo(db, now)
         self.handoffs = HandoffRepo(db, now)
+        self.roster = RosterRepo(db, now)
 
 
 class Store:

@@ -116,6 +116,7 @@ class World:
         api = self.api
         self.call_taker = api.user(CALL_TAKER, "Ani")
         self.supervisor = api.user(SUPERVISOR, "Sari")
+        self.admin = api.user(ADMIN, "Admin Kominfo", "admin112")
         self.stranger = api.user(STRANGER, "Orang Asing", "ani_palsu")
         self.damkar_member = api.user(RESPONDER_DAMKAR, "Budi")
         self.polres_member = api.user(RESPONDER_POLRES, "Joko")

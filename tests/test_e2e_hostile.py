@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from tests.e2e import CALL_TAKER, DAMKAR, POLRES, STRANGER, SUPERVISORS_GROUP, TOKEN, World
+from tests.e2e import ADMIN, CALL_TAKER, DAMKAR, POLRES, STRANGER, SUPERVISOR, SUPERVISORS_GROUP, TOKEN, World
 
 ONE_LINE = "/baru kebakaran | Sentul | Jl. Kenari 17 | 081234567890 | Rumah terbakar"
 
@@ -323,3 +323,73 @@ async def test_staff_commands_in_an_agency_group_are_refused_there(world: World)
                        recheck=0.05)  # fmt: skip
     damkar = [m.current_text for m in api.messages_in(DAMKAR)]
     assert len(damkar) == 1 + len(STAFF_COMMANDS_IN_AN_AGENCY_GROUP), damkar  # the card and the refusals only
+
+
+def roster_state(world: World) -> tuple[object, ...]:
+    return (
+        db_rows(world, "SELECT key, chat_id, reachable FROM roster_groups ORDER BY key"),
+        db_rows(world, "SELECT user_id, role FROM roster_people ORDER BY user_id, role"),
+        db_rows(world, "SELECT code_hash, used_at FROM roster_invites ORDER BY code_hash"),
+        db_rows(world, "SELECT COUNT(*) FROM incidents"),
+    )
+
+
+async def _invite(world: World) -> str:
+    api = world.api
+    before = len(api.messages_in(ADMIN))
+    api.send_text(world.admin, world.admin, "/undang petugas")
+    invite = await api.wait_for(
+        lambda: next((m for m in api.messages_in(ADMIN)[before:] if "?start=" in (m.text or "")), None)
+    )
+    return next(w for w in invite.text.split() if w.startswith("https://t.me/"))
+
+
+async def test_roster_refusals_audited_and_state_unchanged(world: World) -> None:
+    api = world.api
+    unbound = api.group(-4343, "Grup Tak Terdaftar")
+    api.add_bot_to_group(world.stranger, unbound)
+    await api.wait_message(-4343, "belum terdaftar")
+    expired = await _invite(world)
+    db_rows(world, "UPDATE roster_invites SET expires_at = 0")  # 24 hours have passed
+    used = await _invite(world)
+    api.open_link(world.stranger, used)
+    await api.wait_message(STRANGER, "terdaftar sebagai petugas")
+    impostor = api.user(778, "Penyusup")
+    forged_link = used.rsplit("=", 1)[0] + "=AAAAAAAAAAAAAAAAAAAAAAAA"
+    rows = [
+        # (who, chat, text or a callable that sends, expected reply (chat, text) or None, reason)
+        ("call_taker", DAMKAR, "/daftar polres", (DAMKAR, "hanya untuk admin"), "not_admin"),
+        ("admin", ADMIN, "/daftar damkar", (ADMIN, "bukan di chat pribadi"), "private_chat"),
+        ("admin", DAMKAR, "/daftar nasa<b>", (DAMKAR, "Kode instansi tidak dikenal: nasa<b>"), "agency"),
+        ("admin", POLRES, "/daftar damkar", (POLRES, "sudah terdaftar sebagai Polres"), "already_bound"),
+        ("admin", DAMKAR, "/hubungkan damkar", (DAMKAR, "di chat pribadi"), "not_private"),
+        ("call_taker", CALL_TAKER, "/undang admin", (CALL_TAKER, "hanya untuk admin"), "not_admin"),
+        ("supervisor", SUPERVISOR, "/lepas damkar", (SUPERVISOR, "hanya untuk admin"), "not_admin"),
+        ("admin", ADMIN, f"/cabut {ADMIN}", (ADMIN, "tidak bisa dicabut"), "root_admin"),
+        ("impostor", 778, f"link:{forged_link}", (778, "tidak dikenal"), "invite_invalid"),
+        ("impostor", 778, f"link:{expired}", (778, "kedaluwarsa"), "invite_expired"),
+        ("impostor", 778, f"link:{used}", (778, "sudah dipakai"), "invite_used"),
+        ("admin", ADMIN, "share:99", (ADMIN, "tidak diminta oleh bot"), "forged_chat_shared"),
+        ("call_taker", -4343, ONE_LINE, None, "unbound_group"),
+        ("stranger", -4343, "/lepas damkar", None, "unbound_group"),
+    ]
+    users = {"stranger": world.stranger, "call_taker": world.call_taker, "supervisor": world.supervisor,
+             "admin": world.admin, "impostor": impostor}  # fmt: skip
+    start = len(refusals(world))
+    for i, (who, chat, text, expected, reason) in enumerate(rows):
+        before = roster_state(world)
+        user = users[who]
+        silent_before = len(api.messages_in(chat))
+        if text.startswith("link:"):
+            api.open_link(user, text.removeprefix("link:"))
+        elif text.startswith("share:"):
+            api.share_chat(user, int(text.removeprefix("share:")), world.bpbd)
+        else:
+            api.send_text(user, chat, text)
+        await api.wait_for(lambda n=i: len(refusals(world)) == start + n + 1, timeout=10, recheck=0.05)
+        assert refusals(world)[-1] == reason, f"row {i}: {text[:60]!r}"
+        if expected is not None:
+            await api.wait_message(*expected)
+        else:
+            assert len(api.messages_in(chat)) == silent_before, f"row {i}: answered in an unbound group"
+        assert roster_state(world) == before, f"row {i}: {text[:60]!r} changed the roster"

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.app import DispatchApp
+from bot.roster import CALL_TAKERS, SUPERVISORS
 from routing.fields import mask_phones_in
 from storage.records import AssignmentRecord, IncidentRecord
 from storage.uow import Tx
@@ -50,8 +51,8 @@ def number_label(incident: IncidentRecord) -> str:
 
 def staff_chat(app: DispatchApp, chat_id: int) -> bool:
     """A private chat, or the call takers' or supervisors' group: where staff commands may answer."""
-    chats = app.settings.chats
-    return chat_id > 0 or chat_id in (chats.call_takers, chats.supervisors)
+    group = app.roster.group_of_chat(chat_id)
+    return chat_id > 0 or (group is not None and group.key in (CALL_TAKERS, SUPERVISORS))
 
 
 async def reply(tx: Tx, chat_id: int, text_html: str, *, incident_id: int | None = None,

@@ -186,6 +186,5 @@ def _confirmation(app: DispatchApp, incident: IncidentRecord, reached: list[str]
     if reached:
         lines.append("📨 Dikirim ke grup: " + esc(", ".join(app.routing.agency_short(a) for a in reached)))
     if by_phone:
-        names = ", ".join(app.routing.agency_short(a) for a in by_phone)
-        lines.append(f"☎️ Hubungi lewat telepon: {esc(names)} (belum ada grup Telegram)")
+        lines.append("☎️ Hubungi lewat telepon: " + ", ".join(app.phone_label(a) for a in by_phone))
     return "\n".join(lines)

@@ -51,10 +51,7 @@ class Received:
 def targets(app: DispatchApp) -> list[int]:
     """The call takers' group when configured, else each call taker privately (the supervisors when no
     call taker is configured at all: an accepted alert must reach someone)."""
-    if app.settings.chats.call_takers is not None:
-        return [app.settings.chats.call_takers]
-    private = list(dict.fromkeys(app.settings.access.call_takers))
-    return private or app.supervisor_targets()
+    return app.call_taker_chats() or app.supervisor_targets()
 
 
 async def receive_panic(app: DispatchApp, report: PanicReport, centres: Centres) -> Received:
