@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot.liveness import LoopState
 from bot.settings import Settings
 from bot.throttle import Throttle
 from routing.table import RoutingTable
@@ -29,6 +30,8 @@ class DispatchApp:
     stranger_replies: Throttle = field(default_factory=lambda: Throttle(limit=1, window=60.0))
     # Workers that re-read the database when something changed (the escalation scanner).
     wake_hooks: list[Callable[[], None]] = field(default_factory=list)
+    # The poll loop's heartbeat, for /healthz.
+    liveness: LoopState = field(default_factory=LoopState)
 
     @property
     def tz(self) -> ZoneInfo:

@@ -21,6 +21,7 @@ from bot.digest import schedule_digests
 from bot.escalation import EscalationScanner
 from bot.handoff_escalation import HandoffScanner
 from bot.intake import DurableIntake, FatalIntakeError
+from bot.metrics import Metrics
 from bot.services.privacy import purge_personal_data
 from bot.services.retention import prune_old_rows
 from bot.settings import Settings, SettingsError
@@ -94,13 +95,14 @@ async def serve(settings: Settings) -> int:
             intake.failed_now[update.update_id] = context.error
 
     application.add_error_handler(on_error)
+    metrics = Metrics()
     try:
-        http = await start_http(app)  # before the Bot API wait: a port in use stops start-up at once
+        http = await start_http(app, metrics)  # before the Bot API wait: a port in use stops start-up at once
     except SettingsError:
         await store.close()
         raise
     await _initialise(application)
-    delivery = TelegramDelivery(app, PtbTelegramPort(application.bot))
+    delivery = TelegramDelivery(app, metrics.metered(PtbTelegramPort(application.bot)))
     app.wake_telegram = delivery.wake
     workers: list[Any] = [intake.poll(), intake.process(), delivery.run()]
     radio = await start_radio(app, settings)
