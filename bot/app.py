@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot.liveness import LoopState
 from bot.roster import CALL_TAKERS, SUPERVISORS, Roster, agency_key, load_roster, roster_from_settings
 from bot.settings import Settings
 from bot.throttle import Throttle
@@ -42,6 +43,9 @@ class DispatchApp:
     async def reload_roster(self) -> None:
         async with self.store.reading(self.clock()) as tx:
             self.roster = await load_roster(tx, self.settings)
+
+    # The poll loop's heartbeat, for /healthz.
+    liveness: LoopState = field(default_factory=LoopState)
 
     @property
     def tz(self) -> ZoneInfo:

@@ -22,6 +22,7 @@ from bot.digest import schedule_digests
 from bot.escalation import EscalationScanner
 from bot.handoff_escalation import HandoffScanner
 from bot.intake import DurableIntake, FatalIntakeError
+from bot.metrics import Metrics
 from bot.roster import seed_from_settings
 from bot.roster_jobs import schedule_roster_jobs
 from bot.services.privacy import purge_personal_data
@@ -103,14 +104,15 @@ async def serve(settings: Settings) -> int:
             intake.failed_now[update.update_id] = context.error
 
     application.add_error_handler(on_error)
+    metrics = Metrics()
     try:
-        http = await start_http(app)  # before the Bot API wait: a port in use stops start-up at once
+        http = await start_http(app, metrics)  # before the Bot API wait: a port in use stops start-up at once
     except SettingsError:
         await store.close()
         raise
     await _initialise(application)
     app.bot_username = application.bot.username
-    delivery = TelegramDelivery(app, PtbTelegramPort(application.bot))
+    delivery = TelegramDelivery(app, metrics.metered(PtbTelegramPort(application.bot)))
     app.wake_telegram = delivery.wake
     menu = CommandMenu(app, PtbMenuPort(application.bot))
     app.wake_hooks.append(menu.wake)

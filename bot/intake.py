@@ -47,12 +47,14 @@ class DurableIntake:
                     offset=offset, timeout=self.poll_timeout, allowed_updates=list(HANDLED_UPDATES)
                 )
                 backoff = 0.5
+                self.app.liveness.polled()
             except InvalidToken as exc:
                 raise FatalIntakeError(f"telegram.token: token ditolak oleh Bot API ({exc})") from exc
             except RetryAfter as exc:
                 await asyncio.sleep(_seconds(exc.retry_after))
                 continue
             except (TimedOut, Conflict, NetworkError) as exc:
+                self.app.liveness.failed(f"getUpdates: {exc}")
                 log.warning("getUpdates failed: %s; retrying in %.1fs", exc, backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 10.0)

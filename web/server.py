@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from bot.app import DispatchApp
+from bot.metrics import Metrics
 from bot.settings import SettingsError
 from routing.errors import RoutingError
 from routing.geo import load_centres
+from web.health import add_health_routes
 from web.panic import panic_subapp
 
 log = logging.getLogger(__name__)
@@ -28,24 +30,25 @@ class HttpServer:
     url: str
 
 
-def build_web_app(app: DispatchApp) -> web.Application:
+def build_web_app(app: DispatchApp, metrics: Metrics | None = None) -> web.Application:
     try:
         centres = load_centres(app.routing)
     except RoutingError as exc:
         raise SettingsError(exc.key, exc.problem) from None
     root = web.Application()
     root.add_subapp("/api/v1", panic_subapp(app, centres))
-    # Next parts mount here, each on its own path: /healthz, /metrics, the console.
+    add_health_routes(root, app, metrics)  # /healthz and /metrics
+    # Next parts mount here, each on its own path: the console.
     return root
 
 
-async def start_http(app: DispatchApp) -> HttpServer | None:
+async def start_http(app: DispatchApp, metrics: Metrics | None = None) -> HttpServer | None:
     """Listening when this returns; a port already in use is a settings error naming [http] port."""
     http = app.settings.http
     if not http.enabled:
         return None
     # On stop, a request in flight gets a few seconds to finish (its alert is committed or not at all).
-    runner = web.AppRunner(build_web_app(app), access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT)
+    runner = web.AppRunner(build_web_app(app, metrics), access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT)
     await runner.setup()
     site = web.TCPSite(runner, http.host, http.port)
     try:
@@ -58,7 +61,7 @@ async def start_http(app: DispatchApp) -> HttpServer | None:
             "http.host", f"tidak bisa mendengarkan di {http.host}:{http.port} ({exc})"
         ) from None
     url = f"http://{http.host}:{http.port}"
-    log.info("HTTP siap di %s (POST /api/v1/panic, GET /api/v1/openapi.json)", url)
+    log.info("HTTP siap di %s (POST /api/v1/panic, GET /api/v1/openapi.json, /healthz, /metrics)", url)
     return HttpServer(runner, url)
 
 
