@@ -40,7 +40,7 @@ chaos: venv sysdeps
 lint: venv
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) -m mypy routing bot
+	$(PY) -m mypy routing bot web
 
 clean:
 	rm -rf $(VENV) var

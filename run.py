@@ -19,12 +19,15 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="run.py", description="112 Dispatch Bridge Kota Blitar")
     sub = p.add_subparsers(dest="command")
     sub.add_parser("run", help="jalankan bot (bawaan)")
+    # What a service unit runs: production only; without a token it exits 2, whatever else is set.
+    p.add_argument("--live", action="store_true", help="produksi: wajib token, tidak pernah mode latihan")
     try:
-        from bot.report_cli import add_subcommands
+        from bot import backups, report_cli
     except ImportError:
         pass
     else:
-        add_subcommands(sub)
+        report_cli.add_subcommands(sub)
+        backups.add_subcommands(sub)
     return p
 
 
@@ -38,9 +41,20 @@ def main(argv: list[str] | None = None) -> int:
                 print(NO_TOKEN, file=sys.stderr)
                 return 2
             from bot.compose import configure_logging, serve
+            from storage.backup import BackupError, service_lock
 
             configure_logging()
-            return asyncio.run(serve(settings))
+            try:
+                # Held while serving: `restore` refuses to replace a database a running bot has open.
+                with service_lock(settings.storage.path):
+                    return asyncio.run(serve(settings))
+            except BackupError as exc:
+                print(f"Gagal mulai: {exc}", file=sys.stderr)
+                return 2
+        if command in ("backup", "restore"):
+            from bot import backups
+
+            return asyncio.run(backups.run_command(command, args, settings))
         from bot.report_cli import run_command
 
         return asyncio.run(run_command(command, args, settings))

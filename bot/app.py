@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot.liveness import LoopState
+from bot.roster import CALL_TAKERS, SUPERVISORS, Roster, agency_key, load_roster, roster_from_settings
 from bot.settings import Settings
 from bot.throttle import Throttle
 from routing.table import RoutingTable
@@ -29,6 +32,20 @@ class DispatchApp:
     stranger_replies: Throttle = field(default_factory=lambda: Throttle(limit=1, window=60.0))
     # Workers that re-read the database when something changed (the escalation scanner).
     wake_hooks: list[Callable[[], None]] = field(default_factory=list)
+    # Who does what and which group is whose (bot/roster.py); reload_roster() after each roster change.
+    roster: Roster = field(default_factory=Roster)
+    bot_username: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.roster.groups and not self.roster.people:
+            self.roster = roster_from_settings(self.settings)
+
+    async def reload_roster(self) -> None:
+        async with self.store.reading(self.clock()) as tx:
+            self.roster = await load_roster(tx, self.settings)
+
+    # The poll loop's heartbeat, for /healthz.
+    liveness: LoopState = field(default_factory=LoopState)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -44,27 +61,51 @@ class DispatchApp:
             hook()
 
     def supervisor_targets(self) -> list[int]:
-        """Digests and escalations: the supervisors' chat when configured, else each supervisor privately."""
-        if self.settings.chats.supervisors is not None:
-            return [self.settings.chats.supervisors]
-        return list(dict.fromkeys(self.settings.access.supervisors))
+        """Digests and escalations: the supervisors' chat when bound and reachable, else each supervisor."""
+        chat = self.roster.reachable_chat(SUPERVISORS)
+        if chat is not None:
+            return [chat]
+        return list(dict.fromkeys(self.roster.with_role("supervisor")))
 
     def agency_chat(self, code: str) -> int | None:
-        agency = self.settings.agencies.get(code)
-        return agency.chat_id if agency else None
+        """The agency's group, or None (phone) when it has none or the bot cannot post there."""
+        return self.roster.reachable_chat(agency_key(code))
 
     def agency_channel(self, code: str) -> str | None:
-        agency = self.settings.agencies.get(code)
-        return agency.mumble_channel if agency else None
+        group = self.roster.groups.get(agency_key(code))
+        return group.mumble_channel if group else None
+
+    def agency_phone(self, code: str) -> str | None:
+        group = self.roster.groups.get(agency_key(code))
+        return group.phone if group else None
+
+    def phone_label(self, code: str) -> str:
+        """HTML for "phone this agency" lines: the name, its number when known, and why it has no card."""
+        group = self.roster.groups.get(agency_key(code))
+        name = html.escape(self.routing.agency_short(code), quote=False)
+        number = f" <b>{html.escape(group.phone, quote=False)}</b>" if group and group.phone else ""
+        if group is not None and group.chat_id is not None and not group.reachable:
+            return f"{name}{number} (grup tidak terjangkau)"
+        return f"{name}{number}"
+
+    def mumble_agency(self, name: str) -> str | None:
+        """The agency a Mumble user speaks for, or None (refused)."""
+        return self.roster.mumble.get(name)
 
     def is_call_taker(self, user_id: int) -> bool:
-        access = self.settings.access
-        return user_id in access.call_takers or user_id in access.admins
+        return self.roster.has(user_id, "call_taker") or self.is_admin(user_id)
 
     def is_supervisor(self, user_id: int) -> bool:
-        access = self.settings.access
-        return user_id in access.supervisors or user_id in access.admins
+        return self.roster.has(user_id, "supervisor") or self.is_admin(user_id)
+
+    def is_admin(self, user_id: int) -> bool:
+        return self.roster.has(user_id, "admin")
 
     def call_taker_target(self, call_taker_id: int) -> int:
-        """Notices for the call taker: the call takers' group when configured, else their private chat."""
-        return self.settings.chats.call_takers or call_taker_id
+        """Notices for the call taker: the call takers' group when bound and reachable, else their private chat."""
+        return self.roster.reachable_chat(CALL_TAKERS) or call_taker_id
+
+    def call_taker_chats(self) -> list[int]:
+        """Broadcasts to every call taker: their group, else each one privately."""
+        group = self.roster.reachable_chat(CALL_TAKERS)
+        return [group] if group else list(dict.fromkeys(self.roster.with_role("call_taker")))

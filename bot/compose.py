@@ -15,18 +15,27 @@ from telegram.error import InvalidToken, NetworkError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, JobQueue
 
 from bot.app import DispatchApp
+from bot.backups import schedule_backups
+from bot.command_menu import CommandMenu
 from bot.delivery import TelegramDelivery
 from bot.digest import schedule_digests
 from bot.escalation import EscalationScanner
+from bot.handoff_escalation import HandoffScanner
 from bot.intake import DurableIntake, FatalIntakeError
-from bot.services.privacy import purge_phones
+from bot.metrics import Metrics
+from bot.roster import seed_from_settings
+from bot.roster_jobs import schedule_roster_jobs
+from bot.services.privacy import purge_personal_data
+from bot.services.retention import prune_old_rows
 from bot.settings import Settings, SettingsError
 from handlers import register_all
+from handlers.command_scopes import PtbMenuPort
 from handlers.telegram_port import PtbTelegramPort
 from radio_bridge.bridge import start_radio, stop_radio
 from routing.errors import RoutingError
 from routing.table import RoutingTable, load_routing, validate_agency_codes
 from storage.uow import Store
+from web.server import start_http, stop_http
 
 log = logging.getLogger("dispatch")
 
@@ -79,6 +88,11 @@ async def serve(settings: Settings) -> int:
     routing = load_routing_for(settings)
     store = await Store.open(settings.storage.path)
     app = DispatchApp(settings=settings, store=store, routing=routing, clock=time.time)
+    async with store.transaction(time.time()) as tx:
+        seeded = await seed_from_settings(tx, settings)
+        if seeded:
+            await tx.events.add("roster_seeded", "system", items=seeded)
+    await app.reload_roster()
     application = build_application(settings)
     application.bot_data["app"] = app
     register_all(application)
@@ -90,10 +104,19 @@ async def serve(settings: Settings) -> int:
             intake.failed_now[update.update_id] = context.error
 
     application.add_error_handler(on_error)
+    metrics = Metrics()
+    try:
+        http = await start_http(app, metrics)  # before the Bot API wait: a port in use stops start-up at once
+    except SettingsError:
+        await store.close()
+        raise
     await _initialise(application)
-    delivery = TelegramDelivery(app, PtbTelegramPort(application.bot))
+    app.bot_username = application.bot.username
+    delivery = TelegramDelivery(app, metrics.metered(PtbTelegramPort(application.bot)))
     app.wake_telegram = delivery.wake
-    workers: list[Any] = [intake.poll(), intake.process(), delivery.run()]
+    menu = CommandMenu(app, PtbMenuPort(application.bot))
+    app.wake_hooks.append(menu.wake)
+    workers: list[Any] = [intake.poll(), intake.process(), delivery.run(), menu.run()]
     radio = await start_radio(app, settings)
     if radio is not None:
         workers += radio.workers
@@ -103,6 +126,7 @@ async def serve(settings: Settings) -> int:
     try:
         return await _run_until_stopped(workers)
     finally:
+        await stop_http(http)
         await delivery.drain()
         await stop_radio(radio)
         await application.stop()
@@ -117,6 +141,10 @@ def start_escalation_and_digests(app: DispatchApp, application: Application) -> 
         scanner = EscalationScanner(app)
         app.wake_hooks.append(scanner.wake)
         workers.append(scanner.run())
+    if app.settings.handoff.chat_id is not None:
+        handoffs = HandoffScanner(app)
+        app.wake_hooks.append(handoffs.wake)
+        workers.append(handoffs.run())
     if app.settings.digest.enabled:
         if application.job_queue is None:
             raise SettingsError(
@@ -125,17 +153,30 @@ def start_escalation_and_digests(app: DispatchApp, application: Application) -> 
         schedule_digests(application.job_queue, app)
     if application.job_queue is not None:
         schedule_phone_purge(application.job_queue, app)
+        schedule_prune(application.job_queue, app)
+        schedule_backups(application.job_queue, app)
+        schedule_roster_jobs(application.job_queue, app)
     return workers
 
 
 def schedule_phone_purge(job_queue: JobQueue, app: DispatchApp) -> None:  # type: ignore[type-arg]
     async def purge(_context: ContextTypes.DEFAULT_TYPE) -> None:
-        removed = await purge_phones(app)
+        removed = await purge_personal_data(app)
         if removed:
-            log.info("privacy: %d nomor telepon lengkap dihapus (retensi %d hari)", removed,
+            log.info("privacy: %d nomor telepon lengkap / formulir lama dihapus (retensi %d hari)", removed,
                      app.settings.privacy.phone_retention_days)  # fmt: skip
 
     job_queue.run_repeating(purge, interval=6 * 3600, first=10, name="hapus-nomor-telepon")
+
+
+def schedule_prune(job_queue: JobQueue, app: DispatchApp) -> None:  # type: ignore[type-arg]
+    async def prune(_context: ContextTypes.DEFAULT_TYPE) -> None:
+        pruned = await prune_old_rows(app)
+        if pruned.inbox or pruned.outbox:
+            log.info("retensi: %d update dan %d baris outbox lama dihapus (%d hari)", pruned.inbox, pruned.outbox,
+                     app.settings.storage.keep_days)  # fmt: skip
+
+    job_queue.run_repeating(prune, interval=6 * 3600, first=60, name="hapus-baris-lama")
 
 
 async def _run_until_stopped(workers: list[Any]) -> int:

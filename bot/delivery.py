@@ -13,6 +13,7 @@ from bot.pacing import Pacer
 from bot.ports import DeliveryError, TelegramPort
 from bot.render import card as render_card
 from bot.services.common import PRIORITY_NOTICE, esc, reply
+from bot.services.groups import on_delivery_lost
 from bot.worker import WakeableLoop
 from storage.records import OutboxRecord
 from storage.uow import Tx
@@ -114,12 +115,26 @@ class TelegramDelivery:
         elif row.kind == "photo":
             png = base64.b64decode(row.payload["png"])
             message_id = await self.port.send_photo(chat_id, png, row.payload.get("caption", ""))
+        elif row.kind == "document":  # a report .docx or an EIDD .json; the bytes are in the row
+            data = base64.b64decode(row.payload["data"])
+            caption = row.payload.get("caption", "") + (f"\n{REPEAT_MARK}" if maybe_repeat else "")
+            message_id = await self.port.send_document(chat_id, data, row.payload["filename"], caption)
         elif row.kind == "leave":
             await self.port.leave_chat(chat_id)
+        elif row.kind == "edit_text":  # a message that changes once, e.g. a panic alert taken: its buttons go
+            await self._edit_text(chat_id, row)
         else:
             raise DeliveryError(f"jenis pesan tidak dikenal: {row.kind}", permanent=True)
         async with self.app.store.transaction(self.app.clock()) as tx:
             await tx.outbox.sent(row.id, message_id)
+
+    async def _edit_text(self, chat_id: int, row: OutboxRecord) -> None:
+        try:
+            await self.port.edit_text(chat_id, int(row.payload["message_id"]), row.payload["html"],
+                                      row.payload.get("buttons"))  # fmt: skip
+        except DeliveryError as exc:
+            if not exc.gone:
+                raise  # a message deleted meanwhile needs no edit; anything else is retried
 
     async def _send_card(self, row: OutboxRecord, chat_id: int, maybe_repeat: bool) -> None:
         assert row.assignment_id is not None and row.incident_id is not None
@@ -155,6 +170,8 @@ class TelegramDelivery:
             await tx.outbox.supersede("card", assignment.id, up_to, row.id)
 
     async def _failed(self, row: OutboxRecord, exc: DeliveryError) -> None:
+        if (exc.migrated_to is not None or exc.chat_gone) and await on_delivery_lost(self.app, row, exc):
+            return  # re-targeted to the upgraded group, or turned into phone notices and one alert
         now = self.app.clock()
         attempts = row.attempts + 1
         async with self.app.store.transaction(now) as tx:

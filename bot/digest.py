@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
-from datetime import time
+from datetime import time, timedelta
 from typing import Any
 
 from telegram.ext import JobQueue
@@ -26,13 +26,17 @@ from bot.digest_text import (
     render_lines,
     requested_window,
 )
+from bot.prank_report import digest_lines, read_patterns
 from bot.render import place
+from bot.report_document import enqueue_document, window_document
 from bot.services.common import PRIORITY_DIGEST, PRIORITY_REPLY, Actor, Refused, reply
 from bot.services.views import split_message
+from routing.prank import PrankPatterns
 from storage.digests import DigestRepo
 from storage.uow import Tx
 
 log = logging.getLogger(__name__)
+DOCX_USAGE = "Dokumen .docx tersedia per bulan atau per tahun, mis. /laporan tahun 2023 docx atau /laporan bulan 2023-03 docx"
 CATCH_UP_INTERVAL = 60.0  # also the safety net should the daily job fire a moment early
 
 
@@ -84,11 +88,26 @@ def _chart(data: DigestData, app: DispatchApp) -> bytes | None:
         return None
 
 
+async def _document(app: DispatchApp, window: Window) -> tuple[str, bytes, str] | None:
+    try:
+        return await window_document(app, window)
+    except Exception:  # the digest text still goes; the supervisor is told how to ask again
+        log.exception("report document for %s failed", window.key)
+        return None
+
+
 async def _send(app: DispatchApp, window: Window, targets: list[int], *, key: str | None, priority: int,
                 update_id: int | None = None) -> bool:  # fmt: skip
     data = await collect(app, window)
-    chunks = split_message(render_lines(data, app.routing))
+    lines = render_lines(data, app.routing)
+    heatmap: bytes | None = None
+    if window.kind in ("bulan", "tahun"):  # the monthly and yearly reports add the prank & ghost patterns
+        patterns, heatmap = await _prank_patterns(app, window)
+        lines += ["", *digest_lines(patterns)]
+    chunks = split_message(lines)
     png = await asyncio.to_thread(_chart, data, app)
+    # The monthly report on the 1st carries the month's document, built before the transaction.
+    document = await _document(app, window) if key is not None and window.kind == "bulan" else None
     async with app.store.transaction(app.clock(), update_id) as tx:
         if key is not None:
             repo = DigestRepo(tx.db)
@@ -101,8 +120,36 @@ async def _send(app: DispatchApp, window: Window, targets: list[int], *, key: st
                 caption = f"📈 Panggilan dan kejadian · {data.window.title}"
                 payload = {"png": base64.b64encode(png).decode("ascii"), "caption": caption}
                 await tx.outbox.add("telegram", "photo", target, priority, payload)
+            if heatmap is not None:
+                payload = {"png": base64.b64encode(heatmap).decode("ascii"),
+                           "caption": f"🧒 Pola prank & ghost per jam dan hari · {data.window.title}"}  # fmt: skip
+                await tx.outbox.add("telegram", "photo", target, priority, payload)
+            if document is not None:
+                await enqueue_document(tx, target, priority, *document)
+            elif key is not None and window.kind == "bulan":
+                await reply(tx, target, f"⚠️ Dokumen .docx {window.title} gagal dibuat; minta lagi dengan "
+                                        f"/laporan bulan {window.label} docx", priority=priority)  # fmt: skip
     app.wake()
     return True
+
+
+async def _prank_patterns(app: DispatchApp, window: Window) -> tuple[PrankPatterns, bytes | None]:
+    offset = int((window.start.utcoffset() or timedelta(0)).total_seconds())
+    async with app.store.reading(app.clock()) as tx:
+        patterns = await read_patterns(
+            tx.db, window.start.timestamp(), window.end.timestamp(), offset, app.routing
+        )
+
+    def draw() -> bytes | None:
+        try:
+            from bot.prank_chart import heatmap_png  # matplotlib loads only when a report is drawn
+
+            return heatmap_png(patterns, window.title)
+        except Exception:  # the figures in text matter more than the picture
+            log.exception("prank heatmap failed")
+            return None
+
+    return patterns, await asyncio.to_thread(draw)
 
 
 async def send_due_digests(app: DispatchApp) -> list[str]:
@@ -134,15 +181,27 @@ async def send_due_digests(app: DispatchApp) -> list[str]:
 
 
 async def report_on_demand(app: DispatchApp, args: str, actor: Actor, *, update_id: int | None) -> None:
-    """/laporan hari|minggu|bulan|tahun [periode], answered in the chat it was asked in."""
+    """/laporan hari|minggu|bulan|tahun [periode] [docx], answered in the chat it was asked in."""
     now = app.local(app.clock())
+    parts = args.split()
+    as_document = len(parts) > 1 and parts[-1].casefold() == "docx"
     try:
-        window = requested_window(args, now)
+        window = requested_window(" ".join(parts[:-1]) if as_document else args, now)
     except ValueError as exc:
         raise Refused(str(exc), "format") from None
     if window.start > now:
         raise Refused(f"Periode {window.title} belum dimulai.", "format")
-    await _send(app, window, [actor.chat_id], key=None, priority=PRIORITY_REPLY, update_id=update_id)
+    if not as_document:
+        await _send(app, window, [actor.chat_id], key=None, priority=PRIORITY_REPLY, update_id=update_id)
+        return
+    if window.kind not in ("bulan", "tahun"):
+        raise Refused(DOCX_USAGE, "format")
+    document = await _document(app, window)
+    if document is None:
+        raise Refused(f"Dokumen {window.title} gagal dibuat; coba lagi sebentar lagi.", "docx_failed")
+    async with app.store.transaction(app.clock(), update_id) as tx:
+        await enqueue_document(tx, actor.chat_id, PRIORITY_REPLY, *document)
+    app.wake()
 
 
 class DigestJobs:

@@ -21,8 +21,8 @@ HEADINGS = {"hari": "Ringkasan Harian", "minggu": "Laporan Mingguan", "bulan": "
             "tahun": "Laporan Tahunan"}  # fmt: skip
 CALL_TYPES = (("incident", "Kejadian"), ("informasi", "Informasi"), ("prank", "Prank"), ("ghost", "Ghost"))
 USAGE = (
-    "Format: /laporan hari|minggu|bulan|tahun [periode], "
-    "mis. /laporan hari 2024-03-05 atau /laporan bulan 2024-03"
+    "Format: /laporan hari|minggu|bulan|tahun [periode] [docx], "
+    "mis. /laporan hari 2024-03-05, /laporan bulan 2024-03 atau /laporan tahun 2023 docx"
 )
 
 

@@ -13,12 +13,13 @@ from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, Tim
 from telegram.ext import Application
 
 from bot.app import DispatchApp
-from bot.services.common import esc, reply
-from bot.throttle import Throttle, sender_of
+from bot.services.common import PRIORITY_LOW, esc, reply
+from bot.throttle import HANDLED_UPDATES, Throttle, counted, sender_of
 
 log = logging.getLogger(__name__)
 MAX_HANDLER_ATTEMPTS = 3
 FLOOD = "Terlalu banyak pesan dalam waktu singkat; sebagian diabaikan. Tunggu sebentar lalu ulangi."
+FLOOD_ANSWER_TIMEOUT = 4.0
 
 
 class FatalIntakeError(Exception):
@@ -35,6 +36,7 @@ class DurableIntake:
         self._stored = asyncio.Event()
         self._attempts: dict[int, int] = {}
         self.failed_now: dict[int, BaseException | None] = {}
+        self._answers: set[asyncio.Task[None]] = set()
 
     async def poll(self) -> None:
         offset = await self._with_retry(self._next_offset)
@@ -42,15 +44,17 @@ class DurableIntake:
         while True:
             try:
                 updates = await self.application.bot.get_updates(
-                    offset=offset, timeout=self.poll_timeout, allowed_updates=Update.ALL_TYPES
+                    offset=offset, timeout=self.poll_timeout, allowed_updates=list(HANDLED_UPDATES)
                 )
                 backoff = 0.5
+                self.app.liveness.polled()
             except InvalidToken as exc:
                 raise FatalIntakeError(f"telegram.token: token ditolak oleh Bot API ({exc})") from exc
             except RetryAfter as exc:
                 await asyncio.sleep(_seconds(exc.retry_after))
                 continue
             except (TimedOut, Conflict, NetworkError) as exc:
+                self.app.liveness.failed(f"getUpdates: {exc}")
                 log.warning("getUpdates failed: %s; retrying in %.1fs", exc, backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 10.0)
@@ -74,19 +78,23 @@ class DurableIntake:
         while True:
             self._stored.clear()
             pending = await self._with_retry(self._unhandled)
-            for update_id, payload in pending:
-                await self._with_retry(lambda uid=update_id, p=payload: self._handle(uid, p))
+            for update_id, payload, received_at in pending:
+                await self._with_retry(
+                    lambda uid=update_id, p=payload, r=received_at: self._handle(uid, p, r)
+                )
             if not pending:
                 await self._stored.wait()
 
-    async def _unhandled(self) -> list[tuple[int, dict[str, Any]]]:
+    async def _unhandled(self) -> list[tuple[int, dict[str, Any], float]]:
         async with self.app.store.reading(self.app.clock()) as tx:
-            return await tx.inbox.unhandled()
+            return await tx.inbox.unhandled_since()
 
-    async def _handle(self, update_id: int, payload: dict[str, Any]) -> None:
-        user_id, chat_id, sent_at = sender_of(payload)
-        if user_id is not None and not self.throttle.allow(user_id, sent_at):
-            await self._drop_flood(update_id, user_id, chat_id)
+    async def _handle(
+        self, update_id: int, payload: dict[str, Any], received_at: float | None = None
+    ) -> None:
+        user_id, chat_id, sent_at = sender_of(payload, received_at)
+        if user_id is not None and counted(payload) and not self.throttle.allow(user_id, sent_at):
+            await self._drop_flood(update_id, user_id, chat_id, payload)
             self.app.store.marked.discard(update_id)
             return
         update = Update.de_json(payload, self.application.bot)
@@ -109,13 +117,32 @@ class DurableIntake:
                 await tx.inbox.mark_handled(update_id)
         self._attempts.pop(update_id, None)
 
-    async def _drop_flood(self, update_id: int, user_id: int, chat_id: int | None) -> None:
+    async def _drop_flood(
+        self, update_id: int, user_id: int, chat_id: int | None, payload: dict[str, Any]
+    ) -> None:
+        """Audit once per window; tell the tapper by a toast, a group once per window at low priority:
+        the warning never takes a card's place."""
+        query = payload.get("callback_query")
         async with self.app.store.transaction(self.app.clock(), update_id) as tx:
             if self.throttle.should_warn(user_id):
                 await tx.events.add("refused", "telegram", actor_id=user_id, reason="flood")
-                if chat_id is not None:
-                    await reply(tx, chat_id, esc(FLOOD))
+                if isinstance(query, dict):
+                    self._toast(str(query.get("id")))
+                elif chat_id is not None and (chat_id == user_id or self.throttle.should_warn(chat_id)):
+                    await reply(tx, chat_id, esc(FLOOD), priority=PRIORITY_LOW)
         self.app.wake_telegram()
+
+    def _toast(self, query_id: str) -> None:
+        async def send() -> None:
+            try:
+                async with asyncio.timeout(FLOOD_ANSWER_TIMEOUT):
+                    await self.application.bot.answer_callback_query(query_id, FLOOD[:190])
+            except Exception as exc:  # best effort: the spinner stops by itself
+                log.warning("flood answer failed: %s", type(exc).__name__)
+
+        task = asyncio.create_task(send())  # never awaited here: a slow answer must not hold up intake
+        self._answers.add(task)
+        task.add_done_callback(self._answers.discard)
 
     async def _give_up(self, update: Update) -> None:
         chat = update.effective_chat

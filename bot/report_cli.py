@@ -12,30 +12,32 @@ import asyncio
 import csv
 import io
 import json
+import os
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import aiosqlite
 
+from bot import handoff_cli, prank_report
+from bot.report_document import load_report
+from bot.report_document import render as render_document
 from bot.reports import (
     ImportFileError,
     RowError,
-    build_report,
     read_calls_csv,
     read_telephony_csv,
 )
-from bot.settings import Settings, SettingsError
+from bot.settings import ReportSettings, Settings, SettingsError
 from routing import stats
 from routing.errors import RoutingError
 from routing.table import RoutingTable, load_routing
 from storage import imports
 from storage.db import connect
 from storage.imports import ValidCallRow, ValidTelephonyRow
-from storage.reports import aggregate
 
 Row = TypeVar("Row")
 
@@ -45,12 +47,14 @@ MAX_ROW_ERRORS = 50  # a wholly wrong file should not scroll the terminal away
 def add_subcommands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     report = subparsers.add_parser("report", help="laporan: Tabel 2-4 dan Grafik 1-3 seperti laporan tahunan")
     report.add_argument("--period", required=True, help="2023, 2023-Q1, 2023-03 atau 2023-03-05")
-    report.add_argument("--format", choices=("md", "csv", "json"), default="md")
+    report.add_argument("--format", choices=("md", "csv", "json", "docx"), default="md")
+    report.add_argument("--output", metavar="FILE", help="tulis laporan ke berkas ini (wajib untuk docx)")
     report.add_argument("--charts", metavar="DIR", help="tulis grafik-1.png ... grafik-3.png ke folder ini")
     calls = subparsers.add_parser("import-calls", help="impor riwayat panggilan dari CSV")
     calls.add_argument("file", metavar="FILE.csv")
     phone = subparsers.add_parser("import-telephony", help="impor angka bulanan platform telepon dari CSV")
     phone.add_argument("file", metavar="FILE.csv")
+    handoff_cli.add_subcommands(subparsers)
 
 
 def _id_number(n: int | None) -> str:
@@ -167,41 +171,63 @@ def render_csv(report: stats.Report) -> str:
     return buf.getvalue()
 
 
-async def run_report(args: argparse.Namespace, storage_path: str, tz: ZoneInfo, routing: RoutingTable) -> int:
+async def run_report(args: argparse.Namespace, storage_path: str, tz: ZoneInfo, routing: RoutingTable,
+                     cfg: ReportSettings | None = None) -> int:  # fmt: skip
     try:
         period = stats.parse_period(args.period, tz)
     except ValueError as exc:
         print(exc, file=sys.stderr)
         return 2
-    # One offset for the whole period: exact for Asia/Jakarta (no DST); a zone with DST would shift
-    # the calls of the changeover hour into the neighbouring day.
-    offset = period.start.utcoffset() or timedelta(0)
-    months = stats.months_in(period)
+    output: str | None = getattr(args, "output", None)
+    if args.format == "docx" and not output:
+        print("Format docx perlu --output FILE.docx (dokumen Word tidak ditulis ke layar).", file=sys.stderr)
+        return 2
     db = await connect(storage_path)
     try:
-        agg = await aggregate(
-            db,
-            period.start.timestamp(),
-            period.end.timestamp(),
-            int(offset.total_seconds()),
-            months[0],
-            months[-1],
+        report = await load_report(db, period, routing)
+        offset = int((period.start.utcoffset() or timedelta(0)).total_seconds())
+        patterns = await prank_report.read_patterns(
+            db, period.start.timestamp(), period.end.timestamp(), offset, routing
         )
     finally:
         await db.close()
-    report = build_report(period, agg, routing)
-    renderers = {"md": render_md, "csv": render_csv}
-    if args.format == "json":
-        text = json.dumps(report_dict(report), ensure_ascii=False, indent=2) + "\n"
+    if args.format == "docx" and output:
+        made_at = datetime.now(tz)  # the CLI's clock: only the "disusun pada" line of the title block
+        data = await asyncio.to_thread(render_document, report, routing, cfg or ReportSettings(), made_at)
+        _write_atomically(Path(output), data)
+        print(f"Dokumen ditulis: {output}", file=sys.stderr)
     else:
-        text = renderers[args.format](report)
-    sys.stdout.write(text)
+        # Tables 2-4 first, unchanged; the prank & ghost patterns after them.
+        if args.format == "json":
+            data_json = report_dict(report) | {"prank_ghost_patterns": prank_report.as_dict(patterns)}
+            text = json.dumps(data_json, ensure_ascii=False, indent=2) + "\n"
+        elif args.format == "md":
+            text = render_md(report) + prank_report.render_md(patterns, period.title)
+        else:
+            text = render_csv(report) + prank_report.render_csv(patterns)
+        if output:
+            _write_atomically(Path(output), text.encode("utf-8"))
+        else:
+            sys.stdout.write(text)
     if args.charts:
         from bot.charts import write_charts  # matplotlib loads only when charts are asked for
+        from bot.prank_chart import write_heatmap
 
         paths = await asyncio.to_thread(write_charts, report, Path(args.charts))
+        paths.append(await asyncio.to_thread(write_heatmap, patterns, period.title, Path(args.charts)))
         print("Grafik ditulis: " + ", ".join(str(p) for p in paths), file=sys.stderr)
     return 0
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """A half-written report never stands under the asked name (a kill mid-write leaves the old one)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    with tmp.open("wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
 
 
 def _print_row_errors(errors: list[RowError], path: str) -> None:
@@ -266,6 +292,7 @@ async def _import(
 
 
 COMMANDS = {"report": run_report, "import-calls": run_import_calls, "import-telephony": run_import_telephony}
+COMMANDS.update(handoff_cli.COMMANDS)  # blocklist, export-eidd, import-eidd
 
 
 async def run_command(command: str, args: argparse.Namespace, settings: Settings) -> int:
@@ -274,4 +301,6 @@ async def run_command(command: str, args: argparse.Namespace, settings: Settings
         routing = load_routing(settings.routing.path)
     except RoutingError as exc:
         raise SettingsError(exc.key, exc.problem) from None  # run.py prints it and exits 2
+    if command == "report":
+        return await run_report(args, settings.storage.path, settings.tz, routing, settings.report)
     return await COMMANDS[command](args, settings.storage.path, settings.tz, routing)

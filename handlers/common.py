@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 from collections.abc import Callable, Coroutine
@@ -11,7 +12,7 @@ from telegram import CallbackQuery, Update
 from telegram.ext import ContextTypes
 
 from bot.app import DispatchApp
-from bot.services.common import Actor, Refused, refuse
+from bot.services.common import Actor, Refused, refuse, staff_chat
 from storage.uow import AlreadyHandled
 
 log = logging.getLogger(__name__)
@@ -23,6 +24,13 @@ STRANGER = (
     "Maaf, Anda tidak terdaftar sebagai petugas 112 Kota Blitar, jadi perintah ini tidak bisa dijalankan. "
     "Hubungi admin bila ini keliru."
 )
+WRONG_CHAT = "Perintah ini hanya dilayani di chat pribadi dengan bot atau di grup call taker / supervisor."
+# A tap's spinner is answered in the background, never awaited by the update loop; an answer still
+# waiting after this long is useless to the responder (Telegram drops it too) and is given up.
+ANSWER_TIMEOUT = 4.0
+ANSWERS_IN_FLIGHT = 8
+_answers: set[asyncio.Task[None]] = set()
+_answer_slots = asyncio.Semaphore(ANSWERS_IN_FLIGHT)  # bounded: answers never hog the connection pool
 
 
 def app_of(context: Context) -> DispatchApp:
@@ -72,6 +80,9 @@ def guarded(role: Role) -> Callable[[Handler], Handler]:
                     raise Refused("Pesan terusan tidak diproses; ketik perintahnya langsung.", "forwarded")
                 if not allowed(app, role, actor.id):
                     raise Refused(STRANGER, "stranger")
+                if role != "anyone" and not staff_chat(app, actor.chat_id):
+                    # An agency group must not see other agencies' incidents, a caller's number or a form.
+                    raise Refused(WRONG_CHAT, "wrong_chat")
                 await handler(update, context)
             except Refused as refusal:
                 await _answer_refusal(update, app, actor, refusal, text)
@@ -103,12 +114,22 @@ async def _answer_refusal(
 
 
 async def answer(query: CallbackQuery, text: str) -> None:
-    """Stop the button's spinner. Best effort: the state change is already committed either way."""
+    """Stop the button's spinner, in the background: a slow answerCallbackQuery must not hold up the
+    next update (someone else's /baru). Best effort: the state change is already committed either way.
+    Answers carry no order that matters (each one is a toast on its own tap)."""
+    task = asyncio.create_task(_answer(query, text))
+    _answers.add(task)
+    task.add_done_callback(_answers.discard)
 
+
+async def _answer(query: CallbackQuery, text: str) -> None:
     try:
-        await query.answer(text[:190], show_alert=len(text) > 60)
+        async with asyncio.timeout(ANSWER_TIMEOUT), _answer_slots:
+            await query.answer(text[:190], show_alert=len(text) > 60)
     except Exception as exc:  # the spinner stops by itself after a while; nothing is lost
-        log.warning("answerCallbackQuery failed: %s", exc)
+        log.warning(
+            "answerCallbackQuery failed: %s", type(exc).__name__ if isinstance(exc, TimeoutError) else exc
+        )
 
 
 def args_after_command(update: Update) -> str:

@@ -4,16 +4,18 @@ Its state lives in SQLite (drafts), so a restart in the middle of a call loses n
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.app import DispatchApp
 from bot.services.common import Actor, Refused, esc, reply
 from bot.services.incidents import IncidentForm, dispatch_incident, phone_or_refuse
 from handlers.common import Context, actor_of, answer, app_of, guarded
-from routing.fields import MAX_ADDRESS, MAX_DESCRIPTION, FieldError, clean_text
+from routing.fields import MAX_ADDRESS, MAX_DESCRIPTION, FieldError, clean_text, mask_phone
+from storage.uow import Tx
 
 CANCEL = [("✖️ Batal", "g:no")]
 PROMPTS = {
@@ -28,17 +30,30 @@ def _grid(buttons: list[tuple[str, str]], width: int = 2) -> list[list[tuple[str
     return [buttons[i : i + width] for i in range(0, len(buttons), width)]
 
 
-async def start(app: DispatchApp, actor: Actor, update_id: int) -> None:
+async def start(app: DispatchApp, actor: Actor, update_id: int, prefill: dict[str, Any] | None = None,
+                within: Callable[[Tx], Awaitable[None]] | None = None) -> None:  # fmt: skip
+    """prefill: answers already known (a panic alert: phone, pin, kelurahan); their steps are skipped.
+    within: more work for the same transaction (the panic alert taken by this call taker)."""
     categories = [(c.name, f"g:c:{c.code}") for c in app.routing.categories.values() if c.code != "informasi"]
     async with app.store.transaction(app.clock(), update_id) as tx:
-        await tx.drafts.put(actor.id, actor.chat_id, "baru", "category", {})
+        if within is not None:
+            await within(tx)
+        await tx.drafts.put(actor.id, actor.chat_id, "baru", "category", dict(prefill or {}))
         await reply(
             tx,
             actor.chat_id,
-            "🆕 <b>Kejadian baru</b>: pilih kategori.",
+            "🆕 <b>Kejadian baru</b>: pilih kategori." + _prefilled_note(prefill),
             buttons=[*_grid(categories), CANCEL],
         )
     app.wake()
+
+
+def _prefilled_note(prefill: dict[str, Any] | None) -> str:
+    if not prefill or "panic_id" not in prefill:
+        return ""
+    place = f", kelurahan {esc(prefill['location'])} (perkiraan)" if "location" in prefill else ""
+    return (f"\nDari tanda panik P-{prefill['panic_id']}: telepon {esc(prefill.get('phone_shown', '-'))}, "
+            f"pin lokasi{place} sudah terisi.")  # fmt: skip
 
 
 def _kecamatan_buttons(app: DispatchApp) -> list[list[tuple[str, str]]]:
@@ -96,6 +111,9 @@ async def _advance_by_button(app: DispatchApp, actor: Actor, update_id: int, ste
                              field: str, value: Any) -> None:  # fmt: skip
     if field == "category" and step == "category":
         data["category"] = value
+        if "location" in data:  # prefilled (panic alert): straight to the address
+            await _save(app, actor, update_id, "address", data, PROMPTS["address"], [CANCEL])
+            return
         await _save(
             app, actor, update_id, "kecamatan", data, "Pilih <b>kecamatan</b>:", _kecamatan_buttons(app)
         )
@@ -138,6 +156,11 @@ async def on_text(update: Update, context: Context, step: str, data: dict[str, A
     try:
         if step == "address":
             data["address"] = clean_text(text, "Alamat", MAX_ADDRESS)
+            if "phone" in data:  # prefilled (panic alert)
+                await _save(
+                    app, actor, update.update_id, "description", data, PROMPTS["description"], [CANCEL]
+                )
+                return
             await _save(app, actor, update.update_id, "phone", data, PROMPTS["phone"], [CANCEL])
         elif step == "phone":
             phone_or_refuse(text)
@@ -145,6 +168,9 @@ async def on_text(update: Update, context: Context, step: str, data: dict[str, A
             await _save(app, actor, update.update_id, "description", data, PROMPTS["description"], [CANCEL])
         elif step == "description":
             data["description"] = clean_text(text, "Keterangan", MAX_DESCRIPTION)
+            if "lat" in data:  # the pin is already there (panic alert)
+                await _confirm(app, actor, update.update_id, data)
+                return
             await _save(
                 app, actor, update.update_id, "pin", data, PROMPTS["pin"], [[("Lewati", "g:skip")], CANCEL]
             )
@@ -161,11 +187,13 @@ async def on_text(update: Update, context: Context, step: str, data: dict[str, A
 async def _confirm(app: DispatchApp, actor: Actor, update_id: int, data: dict[str, Any]) -> None:
     category = app.routing.category(str(data["category"]))
     pin = "ada" if "lat" in data else "tidak ada"
+    # Masked as on the cards: the summary stays in the chat (and in the outbox until sent).
+    phone = mask_phone(phone_or_refuse(str(data["phone"])))
     summary = (
         "📋 <b>Periksa lalu kirim</b>\n"
         f"Kategori: {esc(category.name if category else data['category'])}\n"
         f"Lokasi: {esc(data['location'])}\nAlamat: {esc(data['address'])}\n"
-        f"Telepon: {esc(data['phone'])}\nKeterangan: {esc(data['description'])}\nPin lokasi: {pin}"
+        f"Telepon: {esc(phone)}\nKeterangan: {esc(data['description'])}\nPin lokasi: {pin}"
     )
     await _save(
         app, actor, update_id, "confirm", data, summary, [[("✅ Kirim", "g:ok"), ("✖️ Batal", "g:no")]]
@@ -191,5 +219,18 @@ async def _submit(app: DispatchApp, actor: Actor, data: dict[str, Any], update_i
     await dispatch_incident(app, form, actor, update_id=update_id, draft_done=True)
 
 
+@guarded("call_taker")
+async def batal_form(update: Update, context: Context) -> None:
+    """/batal_form: the typed way out of the form (its refusals point here)."""
+    app = app_of(context)
+    actor = actor_of(update)
+    async with app.store.reading(app.clock()) as tx:
+        draft = await tx.drafts.get(actor.id, actor.chat_id)
+    if draft is None or draft[0] != "baru":
+        raise Refused("Tidak ada formulir /baru yang sedang diisi.", "no_form")
+    await _save(app, actor, update.update_id, None, {}, "❎ Formulir dibatalkan; tidak ada yang dikirim.")
+
+
 def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CallbackQueryHandler(on_button, pattern=r"^g:"))
+    application.add_handler(CommandHandler("batal_form", batal_form))

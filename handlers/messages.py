@@ -5,9 +5,9 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, MessageHandler, filters
 
-from bot.services.common import Refused
-from handlers import buttons, guided
-from handlers.common import STRANGER, Context, actor_of, app_of, guarded
+from bot.services.common import Refused, staff_chat
+from handlers import decline, guided, handoff
+from handlers.common import STRANGER, WRONG_CHAT, Context, actor_of, app_of, guarded
 
 MAX_MESSAGE = 4096
 
@@ -30,8 +30,12 @@ async def on_message(update: Update, context: Context) -> None:
         raise Refused(f"Pesan terlalu panjang (maksimal {MAX_MESSAGE} karakter).", "too_long")
     kind, step, data = draft
     if kind == "decline":
-        await buttons.decline_reason(update, context, data)
+        await decline.on_reason(update, context, data)
+    elif kind == "handoff_decline":
+        await handoff.decline_reason(update, context, data)
     elif app.is_call_taker(actor.id):
+        if not staff_chat(app, actor.chat_id):
+            raise Refused(WRONG_CHAT, "wrong_chat")  # a form never runs in an agency group
         await guided.on_text(update, context, step, data)
 
 

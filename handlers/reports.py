@@ -1,4 +1,4 @@
-"""/laporan hari|minggu|bulan|tahun [periode]: the digest on demand, for supervisors."""
+"""/laporan hari|minggu|bulan|tahun [periode] [docx]: the digest or the report document, for supervisors."""
 
 from __future__ import annotations
 

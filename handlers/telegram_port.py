@@ -42,8 +42,14 @@ def translate(exc: Exception) -> DeliveryError:
         text = str(exc).lower()
         if "message to edit not found" in text or "message can't be edited" in text:
             return DeliveryError(str(exc), gone=True)
+        if "not enough rights" in text or "have no rights" in text:
+            return DeliveryError(f"400: {exc}", permanent=True, chat_gone=True)
         return DeliveryError(f"400: {exc}", permanent=True)
-    if isinstance(exc, Forbidden | ChatMigrated | InvalidToken):
+    if isinstance(exc, ChatMigrated):
+        return DeliveryError(f"ChatMigrated: {exc}", permanent=True, migrated_to=int(exc.new_chat_id))
+    if isinstance(exc, Forbidden):
+        return DeliveryError(f"Forbidden: {exc}", permanent=True, chat_gone=True)
+    if isinstance(exc, InvalidToken):
         return DeliveryError(f"{type(exc).__name__}: {exc}", permanent=True)
     if isinstance(exc, NetworkError):
         return DeliveryError(f"network: {exc}")
@@ -81,6 +87,15 @@ class PtbTelegramPort:
     async def send_photo(self, chat_id: int, png: bytes, caption_html: str) -> int:
         try:
             message = await self.bot.send_photo(chat_id, png, caption=caption_html, parse_mode=ParseMode.HTML)
+        except Exception as exc:
+            raise translate(exc) from exc
+        return message.message_id
+
+    async def send_document(self, chat_id: int, data: bytes, filename: str, caption_html: str) -> int:
+        try:
+            message = await self.bot.send_document(
+                chat_id, data, filename=filename, caption=caption_html, parse_mode=ParseMode.HTML
+            )
         except Exception as exc:
             raise translate(exc) from exc
         return message.message_id

@@ -15,7 +15,10 @@ HELP = """<b>112 Dispatch Bridge</b> — perintah call taker:
 /baru kategori | kelurahan | alamat | telepon | keterangan — kirim langsung
 /prank [telepon] · /ghost [telepon] · /info ringkasan — catat panggilan
 /aktif — kejadian aktif · /lihat nomor — riwayat kejadian
-/tambah nomor kode_instansi · /tutup nomor kode · /batal nomor alasan"""
+/tambah nomor kode_instansi · /tutup nomor kode · /batal nomor alasan
+/blokir [telepon [durasi] [alasan]] · /bukablokir telepon [alasan] — nomor prank
+/serahkan nomor [catatan] — serahkan ke 112 Kabupaten Blitar
+/batal_form — batalkan formulir /baru yang sedang diisi"""
 
 
 @guarded("supervisor")

@@ -125,7 +125,7 @@ async def start_radio(app: DispatchApp, settings: Settings) -> RadioRuntime | No
             log.error("radio: murmurd lokal gagal dijalankan (%s); Telegram tetap berjalan", exc)
             murmur = None
     channels = [mumble.dispatch_channel] + [
-        a.mumble_channel for a in settings.agencies.values() if a.mumble_channel
+        g.mumble_channel for g in app.roster.groups.values() if g.mumble_channel
     ]
     holder: dict[str, Any] = {}
 

@@ -13,7 +13,6 @@ so a stranger's flood cannot spend the bot's text budget.
 from __future__ import annotations
 
 import logging
-import re
 import time
 
 from bot.app import DispatchApp
@@ -36,7 +35,6 @@ TARGETS = {
     "tolak": AssignmentState.DECLINED,
 }
 MAX_COMMAND = 1000
-CERT_HASH = re.compile(r"[0-9a-f]{40}")
 
 
 class FieldCommands:
@@ -44,16 +42,16 @@ class FieldCommands:
         self.app = app
         self.link = link
         self.strangers = strangers or Once(interval=60.0)
-        users = app.settings.mumble.users
-        self._by_hash = {k.lower(): v for k, v in users.items() if CERT_HASH.fullmatch(k.lower())}
 
     def agency_of(self, message: RadioMessage) -> str | None:
         """The agency a registered sender reports for, by registered name or certificate hash."""
         if not message.registered:
             return None
-        agency = self.app.settings.mumble.users.get(message.sender)
-        if agency is None and message.cert_hash:
-            agency = self._by_hash.get(message.cert_hash.lower())
+        agency = self.app.mumble_agency(message.sender)
+        cert = message.cert_hash
+        if agency is None and cert:
+            # A certificate hash may be the key instead of the name (it survives a rename).
+            agency = self.app.mumble_agency(cert) or self.app.mumble_agency(cert.upper())
         return agency
 
     async def on_message(self, message: RadioMessage) -> None:

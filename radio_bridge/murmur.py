@@ -20,13 +20,14 @@ import contextlib
 import os
 import shutil
 import socket
+import stat
 import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from radio_bridge import admin
 from radio_bridge.errors import RadioUnavailable
-from radio_bridge.secret_files import let_group_pass, write_secret
+from radio_bridge.secret_files import write_secret
 
 MURMURD = shutil.which("murmurd") or "/usr/sbin/murmurd"
 SERVICE_USER = "mumble-server"
@@ -37,6 +38,18 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((host, 0))
         return int(s.getsockname()[1])
+
+
+def _let_service_user_through(workdir: Path) -> None:
+    """mumble-server must pass through the folders above its own. The database's folder is 0700 (the
+    default layout keeps var/dispatch.sqlite3 next to var/murmur): add only the traverse bit for
+    others (no listing; the database files are 0600). Never the home folder or /."""
+    home = Path.home().resolve()
+    for folder in workdir.resolve().parents:
+        info = folder.stat()
+        if info.st_mode & stat.S_IXOTH or folder in (home, Path("/")) or info.st_uid != os.geteuid():
+            continue
+        folder.chmod(stat.S_IMODE(info.st_mode) | stat.S_IXOTH)
 
 
 class EmbeddedMurmur:
@@ -101,11 +114,11 @@ class EmbeddedMurmur:
         self._write_ini()
         if os.geteuid() == 0:
             # Started as root murmurd drops to mumble-server and must own its files.
-            let_group_pass(self.workdir.parent, SERVICE_USER)
             shutil.chown(self.workdir, SERVICE_USER, SERVICE_USER)
             for path in self.workdir.iterdir():
                 with contextlib.suppress(OSError):
                     shutil.chown(path, SERVICE_USER, SERVICE_USER)
+            _let_service_user_through(self.workdir)
         # -readsupw creates the database if needed, sets the password read from stdin and exits.
         result = subprocess.run(
             self.supw_command(),

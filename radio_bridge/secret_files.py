@@ -4,21 +4,18 @@ A secret is created with mode 0600 in the same ``open`` call that creates it
 (``O_CREAT`` with a mode, then ``fchmod`` in case the file already existed with
 a wider one), so there is no moment at which another user could read it, and a
 failure half-way leaves nothing readable behind. Folders that hold secrets are
-0700 (or 0710 with murmurd's group, so the service user can pass through to its
-own data folder without listing ours).
+0700 (or 0701 when run as root: murmurd, as mumble-server, may pass through to
+its own data folder without listing ours).
 """
 
 from __future__ import annotations
 
 import contextlib
-import grp
-import logging
 import os
 import secrets
 import stat
 from pathlib import Path
 
-log = logging.getLogger(__name__)
 SECRET_MODE = 0o600
 
 
@@ -55,38 +52,8 @@ def stored_secret(path: Path) -> str:
 
 
 def private_dir(path: Path) -> Path:
-    """Create ``path`` (and parents) and make it 0700 (0710 is kept: see ``let_group_pass``)."""
+    """Create ``path`` (and parents) and make it 0700 (0701 is kept: murmur.py lets murmurd through)."""
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    if stat.S_IMODE(path.stat().st_mode) not in (0o700, 0o710):
+    if stat.S_IMODE(path.stat().st_mode) not in (0o700, 0o701):
         path.chmod(0o700)
     return path
-
-
-# Folders that may be ours and private but are never ours to open up (a home folder, system roots).
-_NOT_OURS = {
-    Path(p) for p in ("/", "/root", "/home", "/tmp", "/var", "/var/lib", "/etc", "/usr", "/srv", "/opt")
-}
-_NOT_OURS.add(Path.home().resolve())
-
-
-def let_group_pass(path: Path, group: str) -> None:
-    """Let ``group`` traverse (not list) ``path`` and each private ancestor of it that we own.
-
-    Run as root, murmurd switches to the mumble-server user before it opens its database, so
-    every folder above its own must let that user through. A folder of ours that is private
-    (0700, e.g. the database folder) becomes 0710 with that group: its files stay unreadable.
-    """
-    gid = grp.getgrnam(group).gr_gid
-    for folder in [path, *path.parents]:
-        info = folder.stat()
-        mode = stat.S_IMODE(info.st_mode)
-        if mode & 0o001 or (info.st_gid == gid and mode & 0o010):
-            continue  # already passable
-        if info.st_uid == os.geteuid() and not mode & 0o077 and folder.resolve() not in _NOT_OURS:
-            os.chown(folder, -1, gid)
-            folder.chmod(mode | 0o010)
-            continue
-        log.warning(
-            "radio: murmurd (%s) cannot pass through %s; it will not find its database", group, folder
-        )
-        return

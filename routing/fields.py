@@ -117,3 +117,24 @@ def _visible(ch: str) -> str:
 def _bad_phone(raw: str) -> FieldError:
     shown = "".join(_visible(ch) for ch in raw.translate(_INVISIBLE))[:30]
     return FieldError(f"Nomor telepon tidak valid: {shown}")
+
+
+_PHONE_RUN = re.compile(r"\+?\(?\d[\d \-.()/]*\d")
+
+
+def mask_phones_in(text: str) -> str:
+    """Mask every phone-looking run of digits (6 or more, separators allowed) in free text, as on cards:
+    "/baru ... | 081234567890 | ..." -> "/baru ... | 0812****7890 | ...". For what is stored (audit text),
+    so a full number there does not outlive the retention period of the number's own column."""
+
+    def masked(match: re.Match[str]) -> str:
+        run = match.group(0)
+        digits = "".join(ch for ch in run if ch.isdigit())
+        if len(digits) < MIN_PHONE_DIGITS:
+            return run
+        try:
+            return mask_phone(normalise_phone(run))
+        except FieldError:
+            return mask_phone(digits)
+
+    return _PHONE_RUN.sub(masked, text)

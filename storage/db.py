@@ -9,11 +9,16 @@ from pathlib import Path
 
 import aiosqlite
 
+from storage.files import prepare_private
+
 PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=FULL",
     "PRAGMA foreign_keys=ON",
     "PRAGMA busy_timeout=5000",
+    # Deleted and overwritten content (a purged phone number, a stripped update) is zeroed in the
+    # file instead of lingering in free space.
+    "PRAGMA secure_delete=ON",
 )
 
 
@@ -28,7 +33,7 @@ def _migrations() -> list[tuple[int, str, str]]:
 
 async def connect(path: str | Path) -> aiosqlite.Connection:
     """Open (and create) the database, apply pending migrations, return the connection."""
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    prepare_private(Path(path))
     # isolation_level=None: we issue BEGIN IMMEDIATE ourselves so writers queue instead of deadlocking.
     db = await aiosqlite.connect(str(path), isolation_level=None)
     db.row_factory = aiosqlite.Row
@@ -54,6 +59,13 @@ async def _migrate(db: aiosqlite.Connection) -> None:
 def _split(sql: str) -> list[str]:
     body = "\n".join(line for line in sql.splitlines() if not line.strip().startswith("--"))
     return [s.strip() for s in body.split(";") if s.strip()]
+
+
+async def checkpoint(db: aiosqlite.Connection) -> None:
+    """Copy the WAL into the database and truncate it, so old page images (with what was just
+    deleted) do not stay in the -wal file."""
+    async with db.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cur:
+        await cur.fetchall()
 
 
 @contextlib.asynccontextmanager

@@ -90,8 +90,12 @@ class OutboxRepo:
         )
 
     async def sent(self, row_id: int, message_id: int | None) -> None:
+        # A sent row's payload (a text, a chart) is not needed again: cards are rendered from the
+        # database. Blanked so what it said stays only in the chat, unless the row asked to be kept
+        # ("keep": a message a later edit re-reads, such as a panic alert; it holds no full number).
         await self.db.execute(
-            "UPDATE outbox SET state = 'sent', sent_at = ?, message_id = ? WHERE id = ?",
+            "UPDATE outbox SET state = 'sent', sent_at = ?, message_id = ?,"
+            " payload = CASE WHEN json_extract(payload, '$.keep') = 1 THEN payload ELSE '{}' END WHERE id = ?",
             (self.now, message_id, row_id),
         )
 
@@ -125,6 +129,34 @@ class OutboxRepo:
             "UPDATE outbox SET state = 'superseded' WHERE state = 'pending' AND kind = ? AND assignment_id = ?"
             " AND id <= ? AND id <> ?",
             (kind, assignment_id, up_to_id, except_id),
+        )
+
+    async def prune_batch(self, before: float, after_id: int, limit: int) -> tuple[int, int | None]:
+        """Delete sent, superseded and failed rows created before `before`, walking `limit` rows in id
+        order from after `after_id`. Pending rows stay whatever their age, and so does the newest row
+        (its id bounds supersede's "made before"). Returns (deleted, where to go on, or None: done)."""
+        async with self.db.execute(
+            "SELECT id, created_at, state FROM outbox WHERE id > ? AND id < (SELECT MAX(id) FROM outbox)"
+            " ORDER BY id LIMIT ?",
+            (after_id, limit),
+        ) as c:
+            rows = list(await c.fetchall())
+        gone = [(r[0],) for r in rows if r[2] != "pending" and r[1] < before]
+        await self.db.executemany("DELETE FROM outbox WHERE id = ?", gone)
+        done = len(rows) < limit or rows[-1][1] >= before  # ids follow creation time
+        return len(gone), None if done else int(rows[-1][0])
+
+    async def message_id(self, row_id: int) -> int | None:
+        """The Telegram message a delivered row became (None while it is still pending)."""
+        async with self.db.execute("SELECT message_id FROM outbox WHERE id = ?", (row_id,)) as c:
+            row = await c.fetchone()
+        return None if row is None or row[0] is None else int(row[0])
+
+    async def withdraw(self, row_id: int) -> None:
+        """A message not yet sent that is no longer needed (a replaced Tolak prompt)."""
+        await self.db.execute(
+            "UPDATE outbox SET state = 'superseded', last_error = 'withdrawn' WHERE id = ? AND state = 'pending'",
+            (row_id,),
         )
 
     async def max_id(self) -> int:

@@ -9,10 +9,13 @@ from pathlib import Path
 
 import aiosqlite
 
-from storage.db import connect, write
+from storage.blocks import BlockRepo
+from storage.db import checkpoint, connect, write
+from storage.handoffs import HandoffRepo
 from storage.incidents import AssignmentRepo, IncidentRepo
 from storage.intake import CallRepo, DraftRepo, InboxRepo
 from storage.journal import EventRepo, OutboxRepo
+from storage.roster import RosterRepo
 
 
 class AlreadyHandled(Exception):
@@ -30,18 +33,22 @@ class Tx:
         self.inbox = InboxRepo(db, now)
         self.drafts = DraftRepo(db, now)
         self.calls = CallRepo(db, now)
+        self.blocks = BlockRepo(db, now)
+        self.handoffs = HandoffRepo(db, now)
+        self.roster = RosterRepo(db, now)
 
 
 class Store:
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: aiosqlite.Connection, path: str | None = None) -> None:
         self.db = db
+        self.path = path  # the file, for a long read on a connection of its own (the report document)
         # One connection, so transactions must not interleave between coroutines.
         self._lock = asyncio.Lock()
         self.marked: set[int] = set()  # updates whose handler's own transaction marked them handled
 
     @classmethod
     async def open(cls, path: str | Path) -> Store:
-        return cls(await connect(path))
+        return cls(await connect(path), str(path))
 
     async def close(self) -> None:
         await self.db.close()
@@ -58,6 +65,11 @@ class Store:
                 await tx.inbox.mark_handled(update_id)
         if update_id is not None:
             self.marked.add(update_id)
+
+    async def checkpoint(self) -> None:
+        """Outside any transaction: fold the WAL into the file and truncate it (after a purge)."""
+        async with self._lock:
+            await checkpoint(self.db)
 
     @contextlib.asynccontextmanager
     async def reading(self, now: float) -> AsyncIterator[Tx]:

@@ -1,8 +1,9 @@
 """`make bench`: dispatch latency against a bare PTB relay, a surge of incidents, the annual report.
 
-    python -m tests.bench                  # default run (about 7 minutes on 2 cores)
+    python -m tests.bench                  # default run (about 9 minutes on 2 cores)
     BENCH_FULL=1 python -m tests.bench     # the surge as specified: 100 incidents in 5 minutes
     BENCH_ONLY=dispatch,report python -m tests.bench
+    python -m tests.bench --only aged      # one section (or several: --only dispatch,aged)
 
 Everything runs on loopback against the fake Bot API in tests/botapi; the tables are printed and
 also written to var/bench-results.md (var/bench-results-full.md with BENCH_FULL=1).
@@ -20,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from tests import bench_dispatch, bench_report, bench_surge
+from tests import bench_aged, bench_dispatch, bench_report, bench_surge
 from tests.bench_common import machine
 from tests.e2e import ROOT
 
@@ -37,8 +38,17 @@ def _section(title: str, body: str, header: str) -> str:
     return f"## {title}\n\n{header}\n\n```\n{body}\n```\n"
 
 
+def _only() -> str:
+    args = sys.argv[1:]
+    if len(args) == 2 and args[0] == "--only":
+        return args[1]
+    if args:
+        raise SystemExit("usage: python -m tests.bench [--only dispatch,surge,report,aged]")
+    return os.environ.get("BENCH_ONLY", "")
+
+
 def main() -> int:
-    only = {s.strip() for s in os.environ.get("BENCH_ONLY", "").split(",") if s.strip()}
+    only = {s.strip() for s in _only().split(",") if s.strip()}
     full = os.environ.get("BENCH_FULL") == "1"
     when = datetime.now().isoformat(timespec="seconds")
     header = f"command: `{_command()}`  \nmachine: {machine()}  \nrun at: {when}"
@@ -60,8 +70,13 @@ def main() -> int:
             lambda d: bench_report.run(d, rows=int(os.environ.get("BENCH_REPORT_ROWS", "1000000"))),
             bench_report.render,
         ),
+        (
+            "4. Dispatch latency on a year of rows (10x the seed) against an empty database",
+            lambda d: bench_aged.run(d, count=int(os.environ.get("BENCH_AGED_DISPATCHES", "100"))),
+            bench_aged.render,
+        ),
     ]
-    keys = ["dispatch", "surge", "report"]
+    keys = ["dispatch", "surge", "report", "aged"]
     out = [f"# 112 Dispatch Bridge benchmarks\n\n{header}\n"]
     print(header.replace("  \n", "\n"), flush=True)
     total = time.monotonic()

@@ -99,7 +99,10 @@ class BotProcess:
 
 def bot_env(settings: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DISPATCH_")}
-    env.update(DISPATCH_SETTINGS=str(settings), DISPATCH_TELEGRAM__TOKEN=TOKEN, PYTHONUNBUFFERED="1", **extra)
+    # The HTTP server is off unless a test asks for it (on a port of its own): tests run side by side.
+    env.update(DISPATCH_SETTINGS=str(settings), DISPATCH_TELEGRAM__TOKEN=TOKEN, PYTHONUNBUFFERED="1",
+               DISPATCH_HTTP__ENABLED="false")  # fmt: skip
+    env.update(extra)
     return env
 
 
@@ -113,6 +116,7 @@ class World:
         api = self.api
         self.call_taker = api.user(CALL_TAKER, "Ani")
         self.supervisor = api.user(SUPERVISOR, "Sari")
+        self.admin = api.user(ADMIN, "Admin Kominfo", "admin112")
         self.stranger = api.user(STRANGER, "Orang Asing", "ani_palsu")
         self.damkar_member = api.user(RESPONDER_DAMKAR, "Budi")
         self.polres_member = api.user(RESPONDER_POLRES, "Joko")

@@ -1,4 +1,6 @@
-"""Dependencies point inward: edges -> bot -> routing; only the composition root wires the edges."""
+"""Dependencies point inward: edges -> bot -> routing; only the composition root wires the edges.
+
+The edges: handlers/ (Telegram), radio_bridge/ (Mumble), web/ (HTTP). None imports another."""
 
 from __future__ import annotations
 
@@ -23,18 +25,32 @@ def test_bot_imports_the_edges_only_in_the_composition_root() -> None:
     offenders = [
         str(path.relative_to(ROOT))
         for path in (ROOT / "bot").rglob("*.py")
-        if path.name != "compose.py" and imported_packages(path) & {"handlers", "radio_bridge"}
+        if path.name != "compose.py" and imported_packages(path) & EDGES
     ]
     assert offenders == []
 
 
+EDGES = {"handlers", "radio_bridge", "web"}
+
+
+def test_the_edges_do_not_import_each_other() -> None:
+    for edge in EDGES:
+        for path in (ROOT / edge).rglob("*.py"):
+            assert not imported_packages(path) & (EDGES - {edge}), path
+
+
+def test_the_http_edge_uses_no_telegram_or_mumble_library() -> None:
+    for path in (ROOT / "web").rglob("*.py"):
+        assert not imported_packages(path) & {"telegram", "pymumble", "pymumble_py3", "aiosqlite"}, path
+
+
 def test_storage_knows_nothing_above_it() -> None:
     for path in (ROOT / "storage").rglob("*.py"):
-        assert not imported_packages(path) & {"bot", "handlers", "radio_bridge", "telegram"}, path
+        assert not imported_packages(path) & (EDGES | {"bot", "telegram", "aiohttp"}), path
 
 
 def test_sql_lives_in_storage() -> None:
-    for package in ("bot", "handlers", "radio_bridge", "routing"):
+    for package in ("bot", "handlers", "radio_bridge", "web", "routing"):
         for path in (ROOT / package).rglob("*.py"):
             text = path.read_text(encoding="utf-8")
             assert "await tx.db.execute" not in text and "db.execute(" not in text, path

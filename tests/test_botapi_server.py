@@ -23,7 +23,16 @@ from telegram import (
     Message,
     Update,
 )
-from telegram.error import BadRequest, Conflict, InvalidToken, NetworkError, RetryAfter, TimedOut
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Conflict,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TimedOut,
+)
 from telegram.ext import ApplicationBuilder, CommandHandler, ContextTypes
 from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
@@ -329,3 +338,34 @@ async def test_application_polling_runs_a_command(api: FakeBotApi, caller: User)
     # Stopping cancels the long-poll and confirms with a last getUpdates; that must not be a 409.
     assert [c.http_status for c in api.calls_of("getUpdates")][-1] == 200
     assert all(c.http_status != 409 for c in api.calls)
+
+
+async def test_group_lifecycle_as_telegram_sends_it(api: FakeBotApi, bot: Bot, caller: User) -> None:
+    old = api.group(-4001, "Damkar")
+    api.add_bot_to_group(caller, old)
+    api.promote_bot(caller, old)
+    api.restrict_bot(caller, old)
+    with pytest.raises(BadRequest, match=r"(?i)not enough rights"):
+        await bot.send_message(old.id, "x")
+    api.add_bot_to_group(caller, old)
+    new = api.migrate_group(caller, old, -1004001)
+    with pytest.raises(ChatMigrated) as migrated:
+        await bot.send_message(old.id, "x")
+    assert migrated.value.new_chat_id == -1004001
+    await bot.send_message(new.id, "ok")
+    api.kick_bot(caller, new)
+    with pytest.raises(Forbidden, match=r"(?i)kicked from the supergroup chat"):
+        await bot.send_message(new.id, "x")
+    api.share_chat(caller, 7, new)
+    api.open_link(caller, "https://t.me/dispatch112_bot?start=abc_DEF-1")
+    updates = await bot.get_updates(timeout=0)
+    members = [u.my_chat_member.new_chat_member.status for u in updates if u.my_chat_member]
+    assert members == ["member", "administrator", "restricted", "member", "member", "kicked"]  # + the join
+    promoted = [u.my_chat_member for u in updates if u.my_chat_member][1]
+    assert promoted.old_chat_member.status == "member"  # old and new status, as Telegram reports them
+    migration = [(u.message.chat.id, u.message.migrate_to_chat_id, u.message.migrate_from_chat_id)
+                 for u in updates if u.message and (u.message.migrate_to_chat_id or u.message.migrate_from_chat_id)]  # fmt: skip
+    assert migration == [(-4001, -1004001, None), (-1004001, None, -4001)]
+    shared = next(u.message.chat_shared for u in updates if u.message and u.message.chat_shared)
+    assert (shared.request_id, shared.chat_id) == (7, -1004001)
+    assert updates[-1].message.text == "/start abc_DEF-1"

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 
-from tests.e2e import BPBD, CALL_TAKER, CALL_TAKERS_GROUP, DAMKAR, POLRES, World
+from tests.e2e import ADMIN, BPBD, CALL_TAKER, CALL_TAKERS_GROUP, DAMKAR, POLRES, STRANGER, World, make_world
 
 ONE_LINE = "/baru kebakaran | Sentul | Jl. Kenari 17 | 081234567890 | Rumah terbakar"
 
@@ -123,12 +124,30 @@ async def test_notices_go_to_the_call_takers_group(world_group: World) -> None:
     assert not [m for m in api.messages_in(CALL_TAKER) if "menerima" in m.text]
 
 
-async def test_bot_added_to_unknown_group_says_so_and_leaves(world: World) -> None:
+async def test_bot_added_to_unbound_group_says_one_line_ignores_it_then_leaves(tmp_path: Path) -> None:
+    async for world in make_world(tmp_path, extra="[groups]\nunbound_leave_hours = 0.002"):  # 7.2 s
+        await _unbound_group(world)
+
+
+async def _unbound_group(world: World) -> None:
     api = world.api
     unknown = api.group(-4242, "Grup Acak")
     api.add_bot_to_group(world.stranger, unknown)
-    await api.wait_message(-4242, "tidak terdaftar")
-    await api.wait_for(lambda: -4242 in api.left_chats)
-    api.add_bot_to_group(world.call_taker, world.damkar)
+    await api.wait_message(-4242, "Grup ini belum terdaftar. Admin 112: ketik /daftar <kode_instansi>")
+    told = await api.wait_message(ADMIN, "Grup Acak")
+    assert "Orang Asing" in told.text and str(STRANGER) in told.text
+    api.send_text(world.call_taker, unknown, ONE_LINE)  # even a call taker's command is ignored there
+    api.send_text(world.stranger, unknown, "/aktif")
+    await api.wait_for(lambda: len(db_rows(world, "SELECT 1 FROM events WHERE kind = 'refused'")) == 2,
+                       timeout=10, recheck=0.1)  # fmt: skip
+    await api.wait_for(lambda: -4242 in api.left_chats, timeout=20)
+    assert [m.text for m in api.messages_in(-4242)] == [
+        "Grup ini belum terdaftar. Admin 112: ketik /daftar <kode_instansi>"
+    ]
+    assert db_rows(world, "SELECT COUNT(*) FROM incidents") == [(0,)]
+    api.add_bot_to_group(world.call_taker, world.damkar)  # a bound group: nothing said, nothing left
+    await api.wait_for(lambda: db_rows(world, "SELECT COUNT(*) FROM events WHERE kind = 'group_reachable'")
+                       == [(1,)], timeout=10, recheck=0.1)  # fmt: skip
     refused = db_rows(world, "SELECT json_extract(data, '$.reason') FROM events WHERE kind = 'refused'")
-    assert refused == [("unknown_group",)]
+    assert refused == [("unbound_group",), ("unbound_group",)]
+    assert DAMKAR not in api.left_chats

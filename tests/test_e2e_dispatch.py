@@ -163,7 +163,7 @@ async def test_calls_without_dispatch(world: World) -> None:
     api.send_text(world.call_taker, world.call_taker, "/ghost")
     await api.wait_message(CALL_TAKER, "ghost")
     api.send_text(world.call_taker, world.call_taker, "/prank 081299998888")
-    await api.wait_message(CALL_TAKER, "sudah 1 kali")
+    await api.wait_message(CALL_TAKER, "0812****8888: 1 prank dalam 30 hari")
     api.send_text(world.call_taker, world.call_taker, "/info Jadwal SIM keliling")
     await api.wait_message(CALL_TAKER, "informasi")
     rows = db_rows(world, "SELECT type, category FROM calls ORDER BY id")

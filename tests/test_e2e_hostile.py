@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
-from tests.e2e import CALL_TAKER, DAMKAR, POLRES, STRANGER, TOKEN, World
+from tests.e2e import ADMIN, CALL_TAKER, DAMKAR, POLRES, STRANGER, SUPERVISOR, SUPERVISORS_GROUP, TOKEN, World
 
 ONE_LINE = "/baru kebakaran | Sentul | Jl. Kenari 17 | 081234567890 | Rumah terbakar"
 
@@ -26,6 +27,8 @@ def snapshot(world: World) -> tuple[object, ...]:
         db_rows(world, "SELECT id, state, disposition FROM incidents ORDER BY id"),
         db_rows(world, "SELECT id, state FROM assignments ORDER BY id"),
         db_rows(world, "SELECT COUNT(*) FROM calls"),
+        db_rows(world, "SELECT COUNT(*) FROM blocks"),
+        db_rows(world, "SELECT COUNT(*) FROM handoffs"),
     )
 
 
@@ -69,6 +72,13 @@ REFUSED_ROWS = [
     ),
     ("call_taker", "/info ", False, "Ringkasan tidak boleh kosong", "field"),
     ("supervisor", ONE_LINE, False, "tidak terdaftar", "stranger"),
+    ("call_taker", "/blokir 08x1'; DROP TABLE blocks; --", False, "Nomor telepon tidak valid", "phone"),
+    ("call_taker", "/blokir <b>0812</b>", False, "Nomor telepon tidak valid", "phone"),
+    ("call_taker", "/blokir 081234567890 400h", False, "Durasi harus antara", "duration"),
+    ("call_taker", "/bukablokir 081234567890", False, "tidak sedang diblokir", "not_blocked"),
+    ("stranger", "/blokir 081234567890", False, None, "stranger"),
+    ("stranger", "/bukablokir 081234567890", False, None, "stranger"),
+    ("call_taker", "/serahkan 1 tolong", False, "belum diatur", "no_handoff"),
 ]
 
 
@@ -104,8 +114,10 @@ async def test_markup_and_control_characters_in_every_free_text_field(world: Wor
     assert f"📝 {hostile} '; DROP TABLE calls; --" in card.text
     tolak = next(b["callback_data"] for b in card.buttons if b["text"] == "Tolak")
     api.tap(world.damkar_member, world.damkar, card.message_id, tolak)
-    await api.wait_message(DAMKAR, "alasan")
-    api.send_text(world.damkar_member, world.damkar, f"alasan {hostile}")
+    prompt = await api.wait_message(DAMKAR, "alasan")
+    api.send_text(
+        world.damkar_member, world.damkar, f"alasan {hostile}", reply_to_message_id=prompt.message_id
+    )
     edited = await api.wait_edit(DAMKAR, card.message_id, "Ditolak")
     assert f"alasan {hostile}" in edited.text
     api.send_text(world.call_taker, world.call_taker, f"/info {hostile}")
@@ -149,6 +161,10 @@ async def test_flood_from_one_user_is_throttled_and_others_unaffected(world: Wor
     assert reasons.count("flood") == 1 and 0 < reasons.count("stranger") <= 30
     replies = [m for m in api.messages_in(STRANGER) if m.text and "Maaf" in m.text]
     assert len(replies) == 1  # refused once, audited every time: a flood does not become 100 replies
+    # The refusal and the flood warning never take a card's place. (Payloads are blanked once sent, so
+    # the rows are found by their chat.)
+    to_stranger = db_rows(world, "SELECT priority FROM outbox WHERE target = ?", str(STRANGER))
+    assert len(to_stranger) == 2 and all(int(str(p)) > 6 for (p,) in to_stranger), to_stranger
 
 
 async def test_token_never_in_logs(world: World) -> None:
@@ -160,3 +176,220 @@ async def test_token_never_in_logs(world: World) -> None:
     output = world.bot.output()
     assert "outbox row" in output  # the failures were logged ...
     assert TOKEN not in output and TOKEN.split(":")[1] not in output  # ... without the token
+
+
+FORGED_EIDD = [
+    # (file content, expected reply)
+    (b"\x89PNG not json", "bukan JSON"),
+    (b"[1, 2, 3]", "harus berupa objek JSON"),
+    (b'{"eiddVersion": "x"}', "Dokumen EIDD ditolak: eiddVersion: bentuknya tidak sah"),
+    (
+        json.dumps(
+            {
+                "eiddVersion": "NENA-STA-021",
+                "documentId": "d1",
+                "sentAt": "2026-01-01T00:00:00+07:00",
+                "sender": {"agencyId": "x", "agencyName": "<script>alert(1)</script>"},
+                "incident": {
+                    "trackingId": "t",
+                    "localId": "1",
+                    "type": "kebakaran'; DROP TABLE incidents; --",
+                    "priority": 9,
+                    "status": "open",
+                    "createdAt": "2026-01-01T00:00:00",
+                },
+                "location": {"kelurahan": "Sentul", "address": "a", "withinCity": True, "latitude": 999},
+                "call": {"receivedAt": "2026-01-01T00:00:00+07:00", "callbackNumber": "<b>1</b>"},
+                "notes": [{"at": "2026-01-01T00:00:00+07:00", "text": "x"}],
+                "admin": True,
+            }
+        ).encode(),
+        "Dokumen EIDD ditolak",
+    ),
+    (
+        json.dumps(
+            {
+                "eiddVersion": "NENA-STA-021",
+                "documentId": "d2",
+                "sentAt": "2026-01-01T00:00:00+07:00",
+                "sender": {"agencyId": "x", "agencyName": "y"},
+                "incident": {
+                    "trackingId": "t",
+                    "localId": "1",
+                    "type": "kebakaran",
+                    "priority": 1,
+                    "status": "open",
+                    "createdAt": "2026-01-01T00:00:00+07:00",
+                },
+                "location": {"kecamatan": "Garum", "address": "a", "withinCity": False},
+                "call": {"receivedAt": "2026-01-01T00:00:00+07:00"},
+                "notes": [{"at": "2026-01-01T00:00:00+07:00", "text": "x"}],
+            }
+        ).encode(),
+        "di luar Kota Blitar",
+    ),
+]
+
+
+async def test_forged_eidd_documents_are_refused_and_change_nothing(world: World) -> None:
+    api = world.api
+    before = snapshot(world)
+    for i, (content, expected) in enumerate(FORGED_EIDD):
+        api.send_document(world.call_taker, world.call_taker, "kejadian.json", content)
+        reply = await api.wait_message(CALL_TAKER, expected)
+        await api.wait_for(lambda n=i: len(refusals(world)) == n + 1, timeout=10, recheck=0.05)
+        assert refusals(world)[-1] == "eidd_invalid", f"row {i}"
+        assert "<script>" not in (reply.html or "")
+        assert snapshot(world) == before, f"row {i} changed state"
+    texts = [m.text for m in api.messages_in(CALL_TAKER)]
+    forged = next((t for t in texts if "incident.priority" in t), "\n".join(texts))
+    assert "incident.priority: di luar batas" in forged and "location.latitude: di luar batas" in forged, (
+        forged
+    )
+    api.send_document(world.stranger, world.stranger, "kejadian.json", FORGED_EIDD[-1][0])
+    await api.wait_for(lambda: refusals(world)[-1:] == ["stranger"], timeout=10, recheck=0.05)
+    assert snapshot(world) == before
+    assert db_rows(world, "SELECT COUNT(*) FROM eidd_imports") == [(0,)]
+
+
+HOSTILE_NAMES = ('Budi</a> — konfirmasi di <a href="http://evil.example/x">sini', "Ani <3")
+
+
+def _press(api: object, user: object, chat: object, card: object, label: str) -> str:
+    data = next(b["callback_data"] for b in card.buttons if b["text"] == label)  # type: ignore[attr-defined]
+    return api.tap(user, chat, card.message_id, data)  # type: ignore[attr-defined, no-any-return]
+
+
+async def test_hostile_names_are_shown_literally_in_every_message(world: World) -> None:
+    api = world.api
+    link_name, heart_name = HOSTILE_NAMES
+    linker, heart = api.user(601, link_name), api.user(602, heart_name)
+    me = api.user(CALL_TAKER, heart_name)  # the call taker's own name shows in the timeline
+    api.send_text(me, me, ONE_LINE)
+    card = await api.wait_message(DAMKAR, "#1")
+    polres = await api.wait_message(POLRES, "#1")
+    _press(api, linker, world.damkar, card, "Tolak")
+    prompt = await api.wait_message(DAMKAR, "alasan menolak")
+    assert prompt.text.startswith(f"{link_name}, tulis alasan")
+    _press(api, heart, world.polres, polres, "Tolak")
+    heart_prompt = await api.wait_message(POLRES, "alasan menolak")
+    assert heart_prompt.text.startswith(f"{heart_name}, tulis alasan")
+    _press(api, heart, world.polres, polres, "Terima")
+    await api.wait_edit(POLRES, polres.message_id, f"Diterima — {heart_name}")
+    await api.wait_message(CALL_TAKER, f"Polres menerima #1 ({heart_name},")
+    api.send_text(linker, world.damkar, "Armada habis", reply_to_message_id=prompt.message_id)
+    await api.wait_edit(DAMKAR, card.message_id, f"Ditolak — {link_name}")
+    await api.wait_message(CALL_TAKER, f"Damkar menolak #1 ({link_name},")
+    api.send_text(me, me, "/lihat 1")
+    timeline = await api.wait_message(CALL_TAKER, "Riwayat")
+    assert f"dibuat — {heart_name}" in timeline.text and link_name in timeline.text
+    for m in api.messages:  # a name never became markup: no link, nothing refused by the parser
+        assert "evil.example" not in json.dumps(m.entities or []), m.current_text
+    assert db_rows(world, "SELECT COUNT(*) FROM outbox WHERE state = 'failed'") == [(0,)]
+
+
+STAFF_COMMANDS_IN_AN_AGENCY_GROUP = [
+    # (who, text): each would post incidents, a form or a caller's number into an agency group
+    ("call_taker", "/aktif"),
+    ("supervisor", "/aktif"),
+    ("call_taker", "/lihat 1"),
+    ("supervisor", "/laporan hari"),
+    ("call_taker", "/baru"),
+    ("call_taker", ONE_LINE),
+    ("call_taker", "/prank 081234567890"),
+]
+
+
+async def test_staff_commands_in_an_agency_group_are_refused_there(world: World) -> None:
+    api = world.api
+    api.send_text(world.call_taker, world.call_taker, ONE_LINE)
+    await api.wait_message(DAMKAR, "#1")
+    await api.wait_message(CALL_TAKER, "#1 ")
+    users = {"call_taker": world.call_taker, "supervisor": world.supervisor}
+    for i, (who, text) in enumerate(STAFF_COMMANDS_IN_AN_AGENCY_GROUP, start=1):
+        before = snapshot(world)
+        api.send_text(users[who], world.damkar, text)
+        await api.wait_for(lambda n=i: len(refusals(world)) == n, timeout=10, recheck=0.05)
+        assert refusals(world)[-1] == "wrong_chat", text
+        await api.wait_for(
+            lambda n=i: sum("hanya dilayani" in m.current_text for m in api.messages_in(DAMKAR)) == n
+        )
+        assert snapshot(world) == before, f"{text!r} changed state"
+    assert db_rows(world, "SELECT COUNT(*) FROM drafts") == [(0,)]  # no form was started in the group
+    # The supervisors' group is served as before; by then everything above was delivered.
+    api.send_text(world.supervisor, world.supervisors, "/aktif")
+    await api.wait_message(SUPERVISORS_GROUP, "Kejadian aktif")
+    await api.wait_for(lambda: db_rows(world, "SELECT COUNT(*) FROM outbox WHERE state = 'pending'") == [(0,)],
+                       recheck=0.05)  # fmt: skip
+    damkar = [m.current_text for m in api.messages_in(DAMKAR)]
+    assert len(damkar) == 1 + len(STAFF_COMMANDS_IN_AN_AGENCY_GROUP), damkar  # the card and the refusals only
+
+
+def roster_state(world: World) -> tuple[object, ...]:
+    return (
+        db_rows(world, "SELECT key, chat_id, reachable FROM roster_groups ORDER BY key"),
+        db_rows(world, "SELECT user_id, role FROM roster_people ORDER BY user_id, role"),
+        db_rows(world, "SELECT code_hash, used_at FROM roster_invites ORDER BY code_hash"),
+        db_rows(world, "SELECT COUNT(*) FROM incidents"),
+    )
+
+
+async def _invite(world: World) -> str:
+    api = world.api
+    before = len(api.messages_in(ADMIN))
+    api.send_text(world.admin, world.admin, "/undang petugas")
+    invite = await api.wait_for(
+        lambda: next((m for m in api.messages_in(ADMIN)[before:] if "?start=" in (m.text or "")), None)
+    )
+    return next(w for w in invite.text.split() if w.startswith("https://t.me/"))
+
+
+async def test_roster_refusals_audited_and_state_unchanged(world: World) -> None:
+    api = world.api
+    unbound = api.group(-4343, "Grup Tak Terdaftar")
+    api.add_bot_to_group(world.stranger, unbound)
+    await api.wait_message(-4343, "belum terdaftar")
+    expired = await _invite(world)
+    db_rows(world, "UPDATE roster_invites SET expires_at = 0")  # 24 hours have passed
+    used = await _invite(world)
+    api.open_link(world.stranger, used)
+    await api.wait_message(STRANGER, "terdaftar sebagai petugas")
+    impostor = api.user(778, "Penyusup")
+    forged_link = used.rsplit("=", 1)[0] + "=AAAAAAAAAAAAAAAAAAAAAAAA"
+    rows = [
+        # (who, chat, text or a callable that sends, expected reply (chat, text) or None, reason)
+        ("call_taker", DAMKAR, "/daftar polres", (DAMKAR, "hanya untuk admin"), "not_admin"),
+        ("admin", ADMIN, "/daftar damkar", (ADMIN, "bukan di chat pribadi"), "private_chat"),
+        ("admin", DAMKAR, "/daftar nasa<b>", (DAMKAR, "Kode instansi tidak dikenal: nasa<b>"), "agency"),
+        ("admin", POLRES, "/daftar damkar", (POLRES, "sudah terdaftar sebagai Polres"), "already_bound"),
+        ("admin", DAMKAR, "/hubungkan damkar", (DAMKAR, "di chat pribadi"), "not_private"),
+        ("call_taker", CALL_TAKER, "/undang admin", (CALL_TAKER, "hanya untuk admin"), "not_admin"),
+        ("supervisor", SUPERVISOR, "/lepas damkar", (SUPERVISOR, "hanya untuk admin"), "not_admin"),
+        ("admin", ADMIN, f"/cabut {ADMIN}", (ADMIN, "tidak bisa dicabut"), "root_admin"),
+        ("impostor", 778, f"link:{forged_link}", (778, "tidak dikenal"), "invite_invalid"),
+        ("impostor", 778, f"link:{expired}", (778, "kedaluwarsa"), "invite_expired"),
+        ("impostor", 778, f"link:{used}", (778, "sudah dipakai"), "invite_used"),
+        ("admin", ADMIN, "share:99", (ADMIN, "tidak diminta oleh bot"), "forged_chat_shared"),
+        ("call_taker", -4343, ONE_LINE, None, "unbound_group"),
+        ("stranger", -4343, "/lepas damkar", None, "unbound_group"),
+    ]
+    users = {"stranger": world.stranger, "call_taker": world.call_taker, "supervisor": world.supervisor,
+             "admin": world.admin, "impostor": impostor}  # fmt: skip
+    start = len(refusals(world))
+    for i, (who, chat, text, expected, reason) in enumerate(rows):
+        before = roster_state(world)
+        user = users[who]
+        silent_before = len(api.messages_in(chat))
+        if text.startswith("link:"):
+            api.open_link(user, text.removeprefix("link:"))
+        elif text.startswith("share:"):
+            api.share_chat(user, int(text.removeprefix("share:")), world.bpbd)
+        else:
+            api.send_text(user, chat, text)
+        await api.wait_for(lambda n=i: len(refusals(world)) == start + n + 1, timeout=10, recheck=0.05)
+        assert refusals(world)[-1] == reason, f"row {i}: {text[:60]!r}"
+        if expected is not None:
+            await api.wait_message(*expected)
+        else:
+            assert len(api.messages_in(chat)) == silent_before, f"row {i}: answered in an unbound group"
+        assert roster_state(world) == before, f"row {i}: {text[:60]!r} changed the roster"

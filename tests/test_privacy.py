@@ -9,8 +9,9 @@ from bot.app import DispatchApp
 from bot.services.calls import log_call
 from bot.services.common import Actor
 from bot.services.incidents import IncidentForm, dispatch_incident
-from bot.services.privacy import DAY, purge_phones
+from bot.services.privacy import DAY, purge_personal_data, purge_phones
 from bot.settings import Settings
+from routing.fields import mask_phones_in
 from routing.table import load_routing
 from storage.uow import Store
 
@@ -42,3 +43,37 @@ async def test_full_numbers_are_deleted_after_retention_and_audited(tmp_path: Pa
             "SELECT json_extract(data, '$.count') FROM events WHERE kind='phones_deleted'"
         ).fetchall()
         assert events == [(3,)]
+
+
+async def test_abandoned_forms_are_deleted_after_a_day(tmp_path: Path) -> None:
+    now = [START]
+    store = await Store.open(tmp_path / "db.sqlite3")
+    app = DispatchApp(settings=Settings(), store=store, routing=load_routing(), clock=lambda: now[0])
+    try:
+        async with store.transaction(now[0]) as tx:
+            await tx.drafts.put(1, 1, "baru", "description", {"phone": "081234567890"})
+        now[0] += DAY - 60
+        async with store.transaction(now[0]) as tx:
+            await tx.drafts.put(2, 2, "baru", "phone", {})
+        assert await purge_personal_data(app) == 0
+        now[0] += 120  # the first form is now a day old, the second two minutes
+        assert await purge_personal_data(app) == 1
+        async with store.reading(now[0]) as tx:
+            assert await tx.drafts.get(1, 1) is None
+            assert await tx.drafts.get(2, 2) is not None
+    finally:
+        await store.close()
+
+
+def test_phone_numbers_in_audited_text_are_masked() -> None:
+    cases = {
+        "/baru x | Atlantis | Jl. Laut 1 | 081234567890 | api": "/baru x | Atlantis | Jl. Laut 1 | 0812****7890 | api",
+        "/prank +62 812-3456-7890": "/prank 0812****7890",
+        "/prank (0342) 801234": "/prank 03****34",
+        "/lihat 42": "/lihat 42",
+        "/tutup 1234 tertangani": "/tutup 1234 tertangani",
+        "Nomor telepon tidak valid: 0812345678901234567": "Nomor telepon tidak valid: 0812****4567",
+        "callback:a:12:3f9a0c1d": "callback:a:12:3f9a0c1d",
+    }
+    for text, masked in cases.items():
+        assert mask_phones_in(text) == masked, text

@@ -44,7 +44,10 @@ def test_run_py_imports_and_reports(tmp_path: Path) -> None:
         "grafik-1.png",
         "grafik-2.png",
         "grafik-3.png",
+        "grafik-prank-ghost.png",
     ]
+    patterns = data["prank_ghost_patterns"]
+    assert patterns["total"] == 1777 == sum(patterns["by_weekday"]) == sum(patterns["by_hour"])
 
     done = run(tmp_path, "report", "--period", "2023-03")
     assert done.returncode == 0 and "| 1 | Maret | 4.803 | 270 | 226 | 96% | 159 |" in done.stdout

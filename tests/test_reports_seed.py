@@ -91,6 +91,9 @@ async def test_csv_has_three_sections(seeded: str, routing: RoutingTable, capsys
         "month,incoming,to_agent,answered,percentage,prank_ghost",
         "category,name,count",
         "kecamatan,count,percentage",
+        # then the prank & ghost patterns, after the three tables
+        "weekday," + ",".join(f"h{h:02d}" for h in range(24)) + ",total",
+        "prank_kecamatan,count,percentage",
     ]
     assert sections[0].splitlines()[-1] == "TOTAL,53814,2983,2472,95.3,1777"
     assert sections[2].splitlines()[1] == "Kepanjenkidul,289,40.7"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.throttle import Throttle, sender_of
+from bot.throttle import Throttle, counted, sender_of
 
 
 def test_a_burst_within_seconds_is_cut_at_the_limit() -> None:
@@ -32,3 +32,16 @@ def test_sender_of_reads_messages_and_taps() -> None:
     assert sender_of(message) == (5, -9, 1700000000.0)
     assert sender_of(tap) == (6, -8, None)
     assert sender_of({"poll": {}}) == (None, None, None)
+
+
+def test_taps_count_when_received_and_edits_when_edited() -> None:
+    tap = {"callback_query": {"from": {"id": 6}, "message": {"chat": {"id": -8}, "date": 1}}}
+    edit = {"edited_message": {"from": {"id": 5}, "chat": {"id": -9}, "date": 100, "edit_date": 160}}
+    assert sender_of(tap, received_at=1234.5) == (6, -8, 1234.5)
+    assert sender_of(edit) == (5, -9, 160.0)
+
+
+def test_a_live_location_moving_is_never_counted() -> None:
+    moving = {"edited_message": {"from": {"id": 5}, "chat": {"id": -9}, "date": 100, "location": {}}}
+    typed = {"edited_message": {"from": {"id": 5}, "chat": {"id": -9}, "date": 100, "text": "x"}}
+    assert not counted(moving) and counted(typed) and counted({"message": {"text": "x"}})

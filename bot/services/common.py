@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.app import DispatchApp
+from bot.roster import CALL_TAKERS, SUPERVISORS
+from routing.fields import mask_phones_in
 from storage.records import AssignmentRecord, IncidentRecord
 from storage.uow import Tx
 
@@ -14,6 +16,9 @@ from storage.uow import Tx
 PRIORITY_REPLY = 0
 PRIORITY_NOTICE = 1
 PRIORITY_DIGEST = 9
+# Tolak prompts, refusals, replies to strangers and the flood warning: in an agency group they must
+# never take a card's place (cards are 1-3, edits of cards 4-6), however many taps ask for them.
+PRIORITY_LOW = 7
 # An edit of a card already in its group waits behind new cards: a new incident's first card must
 # reach its group quickly even when a busy group is at its 20-a-minute limit.
 EDIT_OFFSET = 3
@@ -44,9 +49,15 @@ def number_label(incident: IncidentRecord) -> str:
     return f"#{incident.number}"
 
 
+def staff_chat(app: DispatchApp, chat_id: int) -> bool:
+    """A private chat, or the call takers' or supervisors' group: where staff commands may answer."""
+    group = app.roster.group_of_chat(chat_id)
+    return chat_id > 0 or (group is not None and group.key in (CALL_TAKERS, SUPERVISORS))
+
+
 async def reply(tx: Tx, chat_id: int, text_html: str, *, incident_id: int | None = None,
-                priority: int = PRIORITY_REPLY, **extra: Any) -> None:  # fmt: skip
-    await tx.outbox.add(
+                priority: int = PRIORITY_REPLY, **extra: Any) -> int:  # fmt: skip
+    return await tx.outbox.add(
         "telegram", "text", chat_id, priority, {"html": text_html, **extra}, incident_id=incident_id
     )
 
@@ -65,12 +76,18 @@ async def card(tx: Tx, incident: IncidentRecord, assignment: AssignmentRecord, k
 
 async def refuse(app: DispatchApp, actor: Actor, refusal: Refused, *, update_id: int | None,
                  command: str, reply_to: int | None = None) -> None:  # fmt: skip
-    """Audit a refusal and answer it politely; nothing else changes."""
+    """Audit a refusal and answer it politely; nothing else changes. The audit keeps caller numbers
+    masked: the events are kept for good, the full number only for [privacy] phone_retention_days."""
     async with app.store.transaction(app.clock(), update_id) as tx:
         await tx.events.add(
             "refused", actor.channel, actor_id=actor.id, actor_name=actor.name,
-            command=command[:200], reason=refusal.reason, message=refusal.message,
+            command=mask_phones_in(command)[:200], reason=refusal.reason,
+            message=mask_phones_in(refusal.message),
         )  # fmt: skip
         if reply_to is not None:
-            await reply(tx, reply_to, esc(refusal.message))
+            staff = app.is_call_taker(actor.id) or app.is_supervisor(actor.id)
+            urgent = staff and staff_chat(app, reply_to)
+            await reply(
+                tx, reply_to, esc(refusal.message), priority=PRIORITY_REPLY if urgent else PRIORITY_LOW
+            )
     app.wake()

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.app import DispatchApp
 from bot.services.announce import announce
+from bot.services.blocks import history_line
 from bot.services.common import Actor, Refused, card, esc, reply
+from bot.services.handoff import offer_handoff
 from routing.fields import MAX_ADDRESS, MAX_DESCRIPTION, FieldError, clean_text, mask_phone, normalise_phone
 from routing.model import Category, Location
 from storage.incidents import NewIncident
@@ -84,12 +87,17 @@ def validate(app: DispatchApp, form: IncidentForm) -> _Valid:
 
 
 async def dispatch_incident(app: DispatchApp, form: IncidentForm, actor: Actor, *, update_id: int | None,
-                            draft_done: bool = False) -> Dispatched:  # fmt: skip
+                            draft_done: bool = False,
+                            on_created: Callable[[Tx, IncidentRecord], Awaitable[None]] | None = None,
+                            ) -> Dispatched:  # fmt: skip
     valid = validate(app, form)
     now = app.clock()
     location = valid.location
     agencies = () if location.outside else app.routing.route(valid.category.code, location.kecamatan)
+    # With a [handoff] group the Kabupaten incident stays open until 112 Kabupaten Blitar accepts it.
+    handoff = location.outside and app.settings.handoff.chat_id is not None
     async with app.store.transaction(now, update_id) as tx:
+        history = await history_line(tx, app, valid.phone)
         incident_id = await tx.incidents.add(
             NewIncident(
                 year=app.local(now).year,
@@ -104,7 +112,7 @@ async def dispatch_incident(app: DispatchApp, form: IncidentForm, actor: Actor, 
                 phone_masked=mask_phone(valid.phone) if valid.phone else None,
                 lat=form.lat,
                 lon=form.lon,
-                state="handed_off" if location.outside else "open",
+                state="handed_off" if location.outside and not handoff else "open",
                 call_taker_id=actor.id,
                 call_taker_chat_id=actor.chat_id,
                 created_at=now,
@@ -112,6 +120,8 @@ async def dispatch_incident(app: DispatchApp, form: IncidentForm, actor: Actor, 
         )
         incident = await tx.incidents.get(incident_id)
         assert incident is not None
+        if on_created is not None:  # e.g. an EIDD import records its document in this transaction
+            await on_created(tx, incident)
         await tx.events.add(
             "incident_created", actor.channel, actor_id=actor.id, actor_name=actor.name, incident_id=incident_id,
             number=incident.number, category=incident.category, kelurahan=incident.kelurahan,
@@ -124,10 +134,12 @@ async def dispatch_incident(app: DispatchApp, form: IncidentForm, actor: Actor, 
         )  # fmt: skip
         reached, by_phone = await assign(tx, app, incident, agencies, actor)
         await announce(tx, app, incident, agencies)
+        if handoff:
+            await offer_handoff(tx, app, incident, actor, None)
         await reply(
             tx,
             actor.chat_id,
-            _confirmation(app, incident, reached, by_phone, location),
+            history + _confirmation(app, incident, reached, by_phone, location, handoff),
             incident_id=incident_id,
         )
         if draft_done:
@@ -155,7 +167,7 @@ async def assign(tx: Tx, app: DispatchApp, incident: IncidentRecord, agencies: t
 
 
 def _confirmation(app: DispatchApp, incident: IncidentRecord, reached: list[str], by_phone: list[str],
-                  location: Location) -> str:  # fmt: skip
+                  location: Location, handoff: bool = False) -> str:  # fmt: skip
     category = app.routing.categories[incident.category].name
     place = ", ".join(
         p for p in (location.kelurahan, f"Kec. {location.kecamatan}" if location.kecamatan else None) if p
@@ -164,13 +176,15 @@ def _confirmation(app: DispatchApp, incident: IncidentRecord, reached: list[str]
         f"✅ <b>#{incident.number}</b> {esc(category)} tercatat (P{incident.priority}).",
         f"📍 {esc(place)}",
     ]
-    if location.outside:
+    if handoff:
+        lines.append("↪️ Lokasi di luar Kota Blitar: kartu serah terima dikirim ke <b>112 Kabupaten Blitar</b>; "
+                     "menunggu Terima/Tolak.")  # fmt: skip
+    elif location.outside:
         lines.append(
             "↪️ Lokasi di luar Kota Blitar: serahkan ke <b>112 Kabupaten Blitar</b>. Dicatat sebagai diserahkan."
         )
     if reached:
         lines.append("📨 Dikirim ke grup: " + esc(", ".join(app.routing.agency_short(a) for a in reached)))
     if by_phone:
-        names = ", ".join(app.routing.agency_short(a) for a in by_phone)
-        lines.append(f"☎️ Hubungi lewat telepon: {esc(names)} (belum ada grup Telegram)")
+        lines.append("☎️ Hubungi lewat telepon: " + ", ".join(app.phone_label(a) for a in by_phone))
     return "\n".join(lines)

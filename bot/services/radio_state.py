@@ -10,8 +10,7 @@ UP = "📻 Radio tersambung kembali. Pengumuman yang tertunda sedang dikirim."
 
 
 def call_taker_chats(app: DispatchApp) -> list[int]:
-    group = app.settings.chats.call_takers
-    return [group] if group else list(dict.fromkeys(app.settings.access.call_takers))
+    return app.call_taker_chats()
 
 
 async def radio_changed(app: DispatchApp, connected: bool, pending: int = 0) -> None:

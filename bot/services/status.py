@@ -50,7 +50,10 @@ async def report_status(
     *,
     reason: str | None = None,
     update_id: int | None,
+    only_from: str | None = None,
 ) -> StatusChange:
+    """Apply one step. only_from: the state the person saw when they asked (a Tolak tap), so a late
+    reason cannot decline a unit that has moved on meanwhile."""
     if reason is not None:
         try:
             reason = clean_text(reason, "Alasan", MAX_REASON)
@@ -65,6 +68,10 @@ async def report_status(
         assert incident is not None
         if incident.state != "open":
             raise Refused(f"Kejadian #{incident.number} sudah tidak aktif.", "incident_not_open")
+        if only_from is not None and assignment.state != only_from:
+            now_label = LABELS[AssignmentState(assignment.state)]
+            raise Refused(f"#{incident.number} sudah berubah ({now_label}) sejak Tolak ditekan; penolakan tidak "
+                          "dicatat. Tekan Tolak lagi bila tetap menolak.", "stale_decline")  # fmt: skip
         try:
             new_state = advance(AssignmentState(assignment.state), target, reason)
         except AlreadyDone:
@@ -72,6 +79,7 @@ async def report_status(
         except TransitionRefused as exc:
             raise Refused(exc.message, "transition") from None
         await tx.assignments.move(assignment.id, new_state.value, tx.now, reason)
+        await tx.drafts.delete_declines(assignment.id)  # any later step ends every Tolak still waiting
         await tx.events.add(
             "status", actor.channel, actor_id=actor.id, actor_name=actor.name, incident_id=incident.id,
             assignment_id=assignment.id, agency=assignment.agency, state=new_state.value, previous=assignment.state,

@@ -90,6 +90,7 @@ def _reply_to(params: JSON) -> int | None:
 
 def _new_message(state: BotState, params: JSON, **fields: Any) -> SentMessage:
     chat = state.known_chat(params.get("chat_id"))
+    state.check_can_post(chat)
     return SentMessage(
         chat_id=chat.id,
         message_id=state.new_message_id(chat.id),
@@ -147,7 +148,7 @@ def get_webhook_info(state: BotState, params: JSON, files: Files) -> JSON:
 
 @method("sendMessage")
 def send_message(state: BotState, params: JSON, files: Files) -> JSON:
-    state.known_chat(params.get("chat_id"))
+    state.check_can_post(state.known_chat(params.get("chat_id")))
     text, html, entities = _render(params.get("text"), params, "entities")
     if not text or not text.strip():
         raise bad_request("message text is empty")
@@ -161,6 +162,7 @@ def _editable(state: BotState, params: JSON) -> SentMessage:
     if params.get("inline_message_id"):
         raise bad_request("inline messages are not supported by the fake server")
     chat = state.known_chat(params.get("chat_id"))
+    state.check_can_post(chat)
     sent = state.find_sent(chat.id, as_int(params, "message_id"))
     if sent is None:
         raise bad_request("message to edit not found")

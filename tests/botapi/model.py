@@ -91,9 +91,11 @@ class Call(NamedTuple):
 class ApiError(Exception):
     """An error answer; the HTTP status is the envelope's error_code, as Telegram does."""
 
-    def __init__(self, status: int, description: str | None = None, retry_after: int | None = None):
+    def __init__(self, status: int, description: str | None = None, retry_after: int | None = None,
+                 migrate_to_chat_id: int | None = None):  # fmt: skip
         self.status = status
         self.retry_after = retry_after
+        self.migrate_to_chat_id = migrate_to_chat_id
         self.description = description or default_description(status, retry_after)
         super().__init__(self.description)
 
@@ -101,6 +103,8 @@ class ApiError(Exception):
         body: JSON = {"ok": False, "error_code": self.status, "description": self.description}
         if self.retry_after is not None:
             body["parameters"] = {"retry_after": self.retry_after}
+        if self.migrate_to_chat_id is not None:
+            body["parameters"] = {"migrate_to_chat_id": self.migrate_to_chat_id}
         return body
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from collections import deque
 from collections.abc import Callable
@@ -49,6 +50,7 @@ class FakeBotApi:
         self.calls: list[Call] = []
         self.latency = 0.0
         self.polls = 0  # getUpdates requests received
+        self.message_ids: dict[int, int] = {}  # update_id of a user's message -> its message_id
         self._changes = ChangeSignal()
         self._faults: dict[str, deque[Fault]] = {}
         self._delays: dict[str, deque[Delay]] = {}
@@ -159,6 +161,8 @@ class FakeBotApi:
 
     def _enqueue(self, kind: str, payload: JSON) -> int:
         update_id = self.state.enqueue(kind, payload)
+        if kind == "message" and "message_id" in payload:
+            self.message_ids[update_id] = int(payload["message_id"])
         self._changes.notify()
         return update_id
 
@@ -174,9 +178,35 @@ class FakeBotApi:
         content = players.text_content(self.state, chat, text, forward_from, reply_to_message_id)
         return self._enqueue("message", players.user_message(self.state, user, chat, content))
 
-    def send_location(self, user: User, chat: Chat | User | int, lat: float, lon: float) -> int:
-        content = {"location": {"latitude": lat, "longitude": lon}}
+    def send_location(
+        self, user: User, chat: Chat | User | int, lat: float, lon: float, *, live_period: int | None = None
+    ) -> int:
+        content: JSON = {"location": {"latitude": lat, "longitude": lon}}
+        if live_period is not None:
+            content["location"]["live_period"] = live_period
         return self._enqueue("message", players.user_message(self.state, user, chat, content))
+
+    def send_document(self, user: User, chat: Chat | User | int, filename: str, content: bytes,
+                      caption: str | None = None) -> int:  # fmt: skip
+        """A user posts a file; the bot can fetch it with getFile and the file URL, as on Telegram."""
+        content_json = players.document_content(self.state, filename, content, caption)
+        return self._enqueue("message", players.user_message(self.state, user, chat, content_json))
+
+    def edit_text(self, user: User, chat: Chat | User | int, message_id: int, text: str) -> int:
+        """The user edits a text message they sent earlier: Telegram sends an edited_message update."""
+        content = players.text_content(self.state, chat, text, None, None)
+        return self._enqueue(
+            "edited_message", players.edited_message(self.state, user, chat, message_id, content)
+        )
+
+    def move_live_location(
+        self, user: User, chat: Chat | User | int, message_id: int, lat: float, lon: float
+    ) -> int:
+        """A live location moves: an edited_message whose date stays that of the first share."""
+        content = {"location": {"latitude": lat, "longitude": lon, "live_period": 900}}
+        return self._enqueue(
+            "edited_message", players.edited_message(self.state, user, chat, message_id, content)
+        )
 
     def tap(self, user: User, chat: Chat | User | int, message_id: int, data: str) -> str:
         query_id, payload = players.callback_query(self.state, user, chat, message_id, data)
@@ -187,6 +217,67 @@ class FakeBotApi:
         member_update, service = players.bot_added(self.state, user, chat)
         self._enqueue("my_chat_member", member_update)
         return self._enqueue("message", service)
+
+    def kick_bot(self, user: User, chat: Chat | int) -> int:
+        """An admin removes the bot: my_chat_member 'kicked'; sends then answer 403 as Telegram does."""
+        return self._enqueue("my_chat_member", players.bot_status_changed(self.state, user, chat, "kicked"))
+
+    def restrict_bot(self, user: User, chat: Chat | int) -> int:
+        """The bot may no longer post: my_chat_member 'restricted' with can_send_messages false."""
+        return self._enqueue(
+            "my_chat_member", players.bot_status_changed(self.state, user, chat, "restricted")
+        )
+
+    def promote_bot(self, user: User, chat: Chat | int) -> int:
+        return self._enqueue(
+            "my_chat_member", players.bot_status_changed(self.state, user, chat, "administrator")
+        )
+
+    def migrate_group(
+        self, user: User, chat: Chat | int, new_id: int, *, service_messages: bool = True
+    ) -> Chat:
+        """The group becomes a supergroup with a new id. Sends to the old id answer 400 with
+        parameters.migrate_to_chat_id. With service_messages, the bot's join of the new supergroup
+        (my_chat_member) and the messages in the old and the new chat arrive, in that order."""
+        old = self.state.resolve_chat(chat)
+        self.state.add_chat(dataclasses.replace(old, type="group"))
+        new = self.state.add_chat(Chat(id=new_id, type="supergroup", title=old.title))
+        self.state.migrated[old.id] = new_id
+        status = self.state.member_status.get((old.id, self.state.bot.id), "member")
+        if service_messages:
+            # Telegram also reports the bot joining the new supergroup (tdlib/telegram-bot-api#266), first.
+            joined = players.bot_status_changed(
+                self.state, user, new, "member" if status == "left" else status
+            )
+            self._enqueue("my_chat_member", joined)
+            self._enqueue(
+                "message", players.user_message(self.state, user, old.id, {"migrate_to_chat_id": new_id})
+            )
+            self._enqueue(
+                "message", players.user_message(self.state, user, new, {"migrate_from_chat_id": old.id})
+            )
+        else:
+            self.state.member_status[(new_id, self.state.bot.id)] = "member" if status == "left" else status
+            self._changes.notify()
+        return new
+
+    def share_chat(self, user: User, request_id: int, chat: Chat | int) -> int:
+        """The user picked a chat in a KeyboardButtonRequestChat picker: chat_shared in their private chat."""
+        where = self.state.resolve_chat(chat)
+        shared = {"request_id": request_id, "chat_id": where.id}
+        return self._enqueue("message", players.user_message(self.state, user, user, {"chat_shared": shared}))
+
+    def open_link(self, user: User, link: str) -> int:
+        """Opening https://t.me/<bot>?start=<code>: Telegram sends /start <code> in the private chat."""
+        prefix = f"https://t.me/{self.state.bot.username}?start="
+        if not link.startswith(prefix):
+            raise ValueError(f"not a deep link to this bot: {link}")
+        return self.send_text(user, user, f"/start {link.removeprefix(prefix)}")
+
+    def commands_for(self, chat_id: int) -> list[str]:
+        """Command names published with BotCommandScopeChat for chat_id."""
+        scope = json.dumps({"chat_id": chat_id, "type": "chat"}, sort_keys=True)
+        return [c["command"] for c in self.state.commands.get((scope, ""), [])]
 
     # -- faults -------------------------------------------------------------------------------
 
@@ -204,8 +295,9 @@ class FakeBotApi:
         queue.extend(Fault(status, retry_after, description) for _ in range(count))
 
     def delay_next(self, method: str, seconds: float, count: int = 1, *, deliver: bool = False) -> None:
-        """Hang the next calls. deliver=True performs the call first and only holds the answer,
-        so a client that times out has still sent the message, as can happen on Telegram."""
+        """Hang the next calls (method "sendMessage", or "sendMessage:<chat_id>" for one chat only).
+        deliver=True performs the call first and only holds the answer, so a client that times out
+        has still sent the message, as can happen on Telegram."""
         queue = self._delays.setdefault(method.lower(), deque())
         queue.extend(Delay(seconds, deliver) for _ in range(count))
 
@@ -334,7 +426,8 @@ class FakeBotApi:
             raise ApiError(fault.status, fault.description, fault.retry_after)
         if key != "getupdates" and key not in methods.METHODS:
             raise ApiError(404, "Not Found")
-        delay = _pop(self._delays, key)
+        # "sendMessage:-1003" delays only sends to that chat; "sendMessage" any.
+        delay = _pop(self._delays, f"{key}:{params.get('chat_id')}") or _pop(self._delays, key)
         if delay is not None and delay.deliver and key != "getupdates":
             result = methods.call(self.state, name, params, files)
             self._changes.notify()

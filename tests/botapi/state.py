@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from .model import JSON, Chat, SentMessage, User, bad_request
+from .model import JSON, ApiError, Chat, SentMessage, User, bad_request
 
 
 def now() -> int:
@@ -32,6 +32,7 @@ class BotState:
         self.commands: dict[tuple[str, str], list[JSON]] = {}
         self.files: dict[str, tuple[str, bytes]] = {}  # file_id -> (file_path, content)
         self.member_status: dict[tuple[int, int], str] = {}
+        self.migrated: dict[int, int] = {}  # old basic group id -> its supergroup's id
         self.webhook_url = ""
 
     # -- participants -------------------------------------------------------------------------
@@ -74,6 +75,22 @@ class BotState:
         if key not in self.chats:
             raise bad_request("chat not found")
         return self.chats[key]
+
+    def check_can_post(self, chat: Chat) -> None:
+        """What Telegram answers when the bot may not post in a chat (only groups it left or was upgraded)."""
+        if chat.id in self.migrated:
+            raise ApiError(400, "Bad Request: group chat was upgraded to a supergroup chat",
+                           migrate_to_chat_id=self.migrated[chat.id])  # fmt: skip
+        status = self.member_status.get((chat.id, self.bot.id))
+        kind = "supergroup chat" if chat.type == "supergroup" else "group chat"
+        if status == "kicked" and chat.type == "private":
+            raise ApiError(403, "Forbidden: bot was blocked by the user")
+        if status == "kicked":
+            raise ApiError(403, f"Forbidden: bot was kicked from the {kind}")
+        if status == "left" and chat.type != "private":
+            raise ApiError(403, f"Forbidden: bot is not a member of the {kind}")
+        if status == "restricted":
+            raise bad_request("not enough rights to send text messages to the chat")
 
     def new_message_id(self, chat_id: int) -> int:
         # One counter per chat shared by users and the bot, as in Telegram groups.

@@ -1,0 +1,70 @@
+"""The product's one HTTP server: a root aiohttp application with each part mounted on its own path.
+
+Mounted now: /api/v1 (web/panic.py: the panic API and its OpenAPI document). Later parts mount beside it
+in build_web_app: /healthz and /metrics (issue 13), the sandbox console. Started and stopped by
+bot/compose.py's serve() when [http] enabled (the default), on [http] host and port."""
+
+from __future__ import annotations
+
+import errno
+import logging
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from bot.app import DispatchApp
+from bot.metrics import Metrics
+from bot.settings import SettingsError
+from routing.errors import RoutingError
+from routing.geo import load_centres
+from web.health import add_health_routes
+from web.panic import panic_subapp
+
+log = logging.getLogger(__name__)
+SHUTDOWN_TIMEOUT = 5.0
+
+
+@dataclass
+class HttpServer:
+    runner: web.AppRunner
+    url: str
+
+
+def build_web_app(app: DispatchApp, metrics: Metrics | None = None) -> web.Application:
+    try:
+        centres = load_centres(app.routing)
+    except RoutingError as exc:
+        raise SettingsError(exc.key, exc.problem) from None
+    root = web.Application()
+    root.add_subapp("/api/v1", panic_subapp(app, centres))
+    add_health_routes(root, app, metrics)  # /healthz and /metrics
+    # Next parts mount here, each on its own path: the console.
+    return root
+
+
+async def start_http(app: DispatchApp, metrics: Metrics | None = None) -> HttpServer | None:
+    """Listening when this returns; a port already in use is a settings error naming [http] port."""
+    http = app.settings.http
+    if not http.enabled:
+        return None
+    # On stop, a request in flight gets a few seconds to finish (its alert is committed or not at all).
+    runner = web.AppRunner(build_web_app(app, metrics), access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT)
+    await runner.setup()
+    site = web.TCPSite(runner, http.host, http.port)
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        if exc.errno == errno.EADDRINUSE:
+            raise SettingsError("http.port", f"{http.host}:{http.port} sudah dipakai program lain") from None
+        raise SettingsError(
+            "http.host", f"tidak bisa mendengarkan di {http.host}:{http.port} ({exc})"
+        ) from None
+    url = f"http://{http.host}:{http.port}"
+    log.info("HTTP siap di %s (POST /api/v1/panic, GET /api/v1/openapi.json, /healthz, /metrics)", url)
+    return HttpServer(runner, url)
+
+
+async def stop_http(server: HttpServer | None) -> None:
+    if server is not None:
+        await server.runner.cleanup()
