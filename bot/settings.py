@@ -88,14 +88,14 @@ class MumbleSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(default=64738, ge=1, le=65535)
     username: str = "Dispatch112"
-    password: SecretStr = SecretStr("")
+    password: SecretStr = SecretStr("")  # server password; the embedded murmurd gets it or makes one
     superuser_password: SecretStr = SecretStr("")
     certfile: str | None = None
     keyfile: str | None = None
     dispatch_channel: str = "Dispatch"
     data_dir: str = "var/murmur"
     stale_after: int = Field(default=600, ge=0)
-    users: dict[str, str] = {}
+    users: dict[str, str] = {}  # registered Mumble name, or certificate SHA-1 hash -> agency code
 
 
 class RoutingSettings(_Section):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import secrets
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +18,7 @@ from radio_bridge.errors import RadioError
 from radio_bridge.field import FieldCommands
 from radio_bridge.link import RadioLink
 from radio_bridge.murmur import EmbeddedMurmur
+from radio_bridge.secret_files import private_dir, stored_secret
 
 log = logging.getLogger(__name__)
 DOWN_GRACE = 3.0  # a blip shorter than this is not worth a message to the call takers
@@ -65,27 +65,42 @@ class _StateWatch:
             await radio_changed(self.app, False)
 
 
-def _embedded_secret(settings: Settings) -> tuple[Path, str]:
-    data_dir = Path(settings.mumble.data_dir).absolute()
-    return data_dir, _superuser_password(settings, data_dir)
+@dataclass(frozen=True)
+class EmbeddedSecrets:
+    data_dir: Path
+    superuser: str
+    server: str
+    server_file: Path | None  # where the generated server password is kept (None: given in the environment)
+
+
+def _embedded_secret(settings: Settings) -> EmbeddedSecrets:
+    """The embedded murmurd's SuperUser and server passwords: from the environment, else generated
+    once into 0600 files in the (0700) data folder."""
+    data_dir = private_dir(Path(settings.mumble.data_dir).absolute())
+    superuser = settings.mumble.superuser_password.get_secret_value()
+    if not superuser:
+        superuser = stored_secret(data_dir / "superuser.secret")
+    server = settings.mumble.password.get_secret_value()
+    server_file = None
+    if not server:
+        server_file = data_dir / "server.secret"
+        server = stored_secret(server_file)
+    return EmbeddedSecrets(data_dir, superuser, server, server_file)
 
 
 def _murmurd_installed() -> bool:
     return shutil.which("murmurd") is not None or Path("/usr/sbin/murmurd").exists()
 
 
-def _superuser_password(settings: Settings, data_dir: Path) -> str:
-    given = settings.mumble.superuser_password.get_secret_value()
-    if given:
-        return given
-    stored = data_dir / "superuser.secret"
-    if stored.exists():
-        return stored.read_text().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    password = secrets.token_urlsafe(18)
-    stored.write_text(password)
-    stored.chmod(0o600)
-    return password
+def _tell_where_the_password_is(secrets: EmbeddedSecrets, host: str, port: int) -> None:
+    # The password itself never goes to the log; whoever may read the file may hand it out.
+    where = f"berkas {secrets.server_file} (cat {secrets.server_file})" if secrets.server_file \
+        else "DISPATCH_MUMBLE__PASSWORD"  # fmt: skip
+    log.info(
+        "radio: server Mumble lokal %s:%d memakai kata sandi server dari %s. Tim lapangan: sambung dengan "
+        "kata sandi itu, lalu Self-Register (dengan sertifikat) dan minta nama Anda dipetakan di [mumble.users]",
+        host, port, where,
+    )  # fmt: skip
 
 
 async def start_radio(app: DispatchApp, settings: Settings) -> RadioRuntime | None:
@@ -94,13 +109,16 @@ async def start_radio(app: DispatchApp, settings: Settings) -> RadioRuntime | No
         return None
     murmur: EmbeddedMurmur | None = None
     superuser = mumble.superuser_password.get_secret_value() or None
+    password = mumble.password.get_secret_value()
     if mumble.embedded:
         if not _murmurd_installed():
             log.error("radio: murmurd tidak terpasang (apt-get install mumble-server); radio dimatikan")
             return None
-        data_dir, secret = await asyncio.to_thread(_embedded_secret, settings)
-        superuser = secret
-        murmur = EmbeddedMurmur(data_dir / "server", mumble.port, secret, host=mumble.host)
+        secrets = await asyncio.to_thread(_embedded_secret, settings)
+        superuser, password = secrets.superuser, secrets.server
+        murmur = EmbeddedMurmur(secrets.data_dir / "server", mumble.port, superuser, host=mumble.host,
+                                server_password=password)  # fmt: skip
+        _tell_where_the_password_is(secrets, mumble.host, mumble.port)
         try:
             await murmur.start()
         except (RadioError, OSError) as exc:
@@ -117,10 +135,13 @@ async def start_radio(app: DispatchApp, settings: Settings) -> RadioRuntime | No
     async def on_state(connected: bool) -> None:
         await holder["watch"].changed(connected)
 
+    async def on_dropped(dropped: dict[str, int]) -> None:
+        await holder["field"].on_dropped(dropped)
+
     link = RadioLink(
-        host=mumble.host, port=mumble.port, username=mumble.username, password=mumble.password.get_secret_value(),
+        host=mumble.host, port=mumble.port, username=mumble.username, password=password,
         certfile=mumble.certfile, keyfile=mumble.keyfile, channels=channels, on_message=on_message,
-        on_state=on_state, superuser_password=superuser,
+        on_state=on_state, superuser_password=superuser, on_dropped=on_dropped,
     )  # fmt: skip
     delivery = RadioDelivery(app, link)
     holder["field"] = FieldCommands(app, link)

@@ -1,14 +1,26 @@
-"""Field teams' commands on Mumble: the same use cases as the Telegram buttons."""
+"""Field teams' commands on Mumble: the same use cases as the Telegram buttons.
+
+Who may command: a name on Mumble proves nothing (anyone who knows the server
+password can connect as "Damkar-1" if that name is not registered). A command is
+taken only from a user the server says is registered (it has a Mumble user id,
+which needs a client certificate) whose registered name, or whose certificate
+hash, is mapped to an agency in ``[mumble.users]``. Anyone else is refused, for
+every command including ``!aktif`` and ``!bantu``, and audited each time; the
+refusal is *said* at most once a minute per sender (and a few a minute in all),
+so a stranger's flood cannot spend the bot's text budget.
+"""
 
 from __future__ import annotations
 
 import logging
+import time
 
 from bot.app import DispatchApp
 from bot.render import place
 from bot.services.common import Actor, Refused, refuse
 from bot.services.status import Origin, find_assignment, report_status
 from radio_bridge.commands import HELP_TEXT, CommandError, FieldCommand, parse
+from radio_bridge.guard import Once
 from radio_bridge.link import RadioLink
 from radio_bridge.message import RadioMessage
 from routing.assignment import LABELS
@@ -26,38 +38,77 @@ MAX_COMMAND = 1000
 
 
 class FieldCommands:
-    def __init__(self, app: DispatchApp, link: RadioLink) -> None:
+    def __init__(self, app: DispatchApp, link: RadioLink, strangers: Once | None = None) -> None:
         self.app = app
         self.link = link
+        self.strangers = strangers or Once(interval=60.0)
+
+    def agency_of(self, message: RadioMessage) -> str | None:
+        """The agency a registered sender reports for, by registered name or certificate hash."""
+        if not message.registered:
+            return None
+        agency = self.app.mumble_agency(message.sender)
+        cert = message.cert_hash
+        if agency is None and cert:
+            # A certificate hash may be the key instead of the name (it survives a rename).
+            agency = self.app.mumble_agency(cert) or self.app.mumble_agency(cert.upper())
+        return agency
 
     async def on_message(self, message: RadioMessage) -> None:
+        text = message.text[:MAX_COMMAND]
+        if not text.strip().startswith("!"):
+            return  # chatter on the channel
         actor = Actor(id=0, name=message.sender[:64], chat_id=0, channel="radio")
+        agency = self.agency_of(message)
+        if agency is None:
+            refusal = self._stranger(message)
+            await refuse(self.app, actor, refusal, update_id=None, command=message.text)
+            if self.strangers.allow(message.sender, time.monotonic()):
+                self.link.reply_soon(message, refusal.message)
+            return
         try:
-            command = parse(message.text[:MAX_COMMAND])
+            command = parse(text)
             if command is None:
                 return
-            answer = await self._run(command, message, actor)
+            answer = await self._run(command, agency, actor)
         except CommandError as exc:
+            # Malformed: the usage hint goes back, and the attempt is audited like any refusal.
+            refusal = Refused(exc.message, "radio_usage")
+            await refuse(self.app, actor, refusal, update_id=None, command=message.text)
             answer = exc.message
         except Refused as refusal:
             await refuse(self.app, actor, refusal, update_id=None, command=message.text)
             answer = refusal.message
-        try:
-            await self.link.reply(message, answer)
-        except Exception as exc:  # the change is committed; a lost reply is only a lost courtesy
-            log.warning("radio reply to %s failed: %s", message.sender, exc)
+        self.link.reply_soon(message, answer)
 
-    async def _run(self, command: FieldCommand, message: RadioMessage, actor: Actor) -> str:
+    async def on_dropped(self, dropped: dict[str, int]) -> None:
+        """Messages the flood control refused before they were queued: one audit event per report."""
+        async with self.app.store.transaction(self.app.clock()) as tx:
+            await tx.events.add("radio_flood_dropped", "radio", senders=dict(list(dropped.items())[:50]),
+                                total=sum(dropped.values()))  # fmt: skip
+
+    @staticmethod
+    def _stranger(message: RadioMessage) -> Refused:
+        name = message.sender
+        if not message.registered:
+            return Refused(
+                f"Pengguna radio '{name}' belum terdaftar di server Mumble; perintah lapangan hanya diterima dari "
+                "pengguna terdaftar. Di aplikasi Mumble pilih Self-Register (dengan sertifikat), lalu minta call "
+                "taker memetakan nama Anda ke instansi.",
+                "unregistered_radio_user",
+            )
+        # The hash is what an operator may map in [mumble.users]; it is no secret (every client sees it).
+        known = f" (sidik sertifikat {message.cert_hash})" if message.cert_hash else ""
+        return Refused(
+            f"Nama pengguna radio '{name}'{known} belum terdaftar untuk instansi mana pun. Hubungi call taker.",
+            "unmapped_radio_user",
+        )
+
+    async def _run(self, command: FieldCommand, agency: str, actor: Actor) -> str:
         if command.verb == "bantu":
             return HELP_TEXT
         if command.verb == "aktif":
             return await self._active()
-        agency = self.app.mumble_agency(message.sender)
-        if agency is None:
-            raise Refused(
-                f"Nama pengguna radio '{message.sender}' belum terdaftar untuk instansi mana pun. Hubungi call taker.",
-                "unmapped_radio_user",
-            )
         assert command.number is not None
         target = TARGETS[command.status or command.verb]
         incident, assignment = await find_assignment(self.app, command.number, agency)

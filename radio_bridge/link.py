@@ -27,6 +27,14 @@ after each outage. Set ``autobanSuccessfulConnections=false`` (or
 used by the dispatch seat only: the server would treat two connections with the
 same certificate as the same registered user and kick one.
 
+Text from field users is flood controlled before it is queued (guard.py): each
+sender has a small budget, the queue holds at most ``MAX_PENDING`` messages, and
+what is refused is reported through ``on_dropped`` (a few times a minute at
+most, with counts), never by blocking pymumble's thread. Replies go out through
+``reply_soon`` from a bounded queue of their own, behind announcements in each
+seat's text budget (pacing.py), so neither a slow reply nor a flood of them
+holds up the next command or post.
+
 State: ``connected`` is true when every seat is in its channel. ``on_state`` is
 called with the first definite state (False if the server is unreachable at
 start-up) and then on every change; calls to ``on_state`` and ``on_message``
@@ -40,12 +48,16 @@ import contextlib
 import html
 import logging
 import re
+import time
 from collections.abc import Awaitable, Callable, Sequence
 
 from radio_bridge import admin
 from radio_bridge.client import BridgeMumble, threadsafe
 from radio_bridge.errors import RadioUnavailable
+from radio_bridge.guard import Admission
 from radio_bridge.message import RadioMessage
+from radio_bridge.pacing import MESSAGE_BURST, MESSAGE_LIMIT, TextBudget
+from radio_bridge.replies import ReplyQueue
 from radio_bridge.seat import ChannelMissing, Seat
 
 __all__ = ["RadioLink", "RadioMessage", "RadioUnavailable"]
@@ -54,6 +66,7 @@ log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 48_000  # pymumble sends 48 kHz, 16-bit signed mono PCM
 DRAIN_CHECK = 0.05
+DROP_REPORT_DELAY = 5.0  # drops are gathered this long into one report
 
 
 def seat_username(username: str, channel: str, primary: bool) -> str:
@@ -78,14 +91,20 @@ class RadioLink:
         on_state: Callable[[bool], Awaitable[None]],
         create_channels: bool = True,
         superuser_password: str | None = None,
-        text_rate: float = 1.0,
-        text_burst: int = 5,
+        text_limit: int = MESSAGE_LIMIT,
+        text_burst: int = MESSAGE_BURST,
+        on_dropped: Callable[[dict[str, int]], Awaitable[None]] | None = None,
+        admission: Admission | None = None,
     ) -> None:
         names = list(dict.fromkeys(channels))
         if not names:
             raise ValueError("RadioLink needs at least the dispatch channel")
         self.host, self.port = host, port
         self._on_message_cb, self._on_state_cb = on_message, on_state
+        self._on_dropped_cb = on_dropped
+        self.admission = admission or Admission()
+        self._drop_report: asyncio.TimerHandle | None = None
+        self._replies = ReplyQueue(self.reply)
         self._create_channels = create_channels
         self._superuser_password = superuser_password
         self._channel_names = names
@@ -106,8 +125,7 @@ class RadioLink:
                 on_message=self._incoming,
                 on_change=self._seat_changed,
                 is_own_name=self._is_own_name,
-                text_rate=text_rate,
-                text_burst=text_burst,
+                budget=TextBudget(text_limit, text_burst),
             )
         self._own_names = {seat.username for seat in self._seats.values()}
         self._primary = self._seats[names[0]]
@@ -124,11 +142,16 @@ class RadioLink:
             return
         self._loop = asyncio.get_running_loop()
         self._dispatcher = asyncio.create_task(self._dispatch(), name="radio-dispatch")
+        self._replies.start()
         for seat in self._seats.values():
             seat.start()
 
     async def stop(self) -> None:
         await asyncio.gather(*(seat.stop() for seat in self._seats.values()))
+        if self._drop_report is not None:
+            self._drop_report.cancel()
+            self._drop_report = None
+        await self._replies.stop()
         if self._dispatcher is not None:
             self._dispatcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -173,11 +196,19 @@ class RadioLink:
         await self._primary.send_private(user, _plain_to_html(text))
 
     async def reply(self, to: RadioMessage, text: str) -> None:
-        """Answer plain ``text`` where ``to`` was said: its channel, or privately."""
+        """Answer plain ``text`` where ``to`` was said: its channel, or privately (behind posts)."""
         if to.channel is None:
-            await self.send_private(to.sender, text)
+            await self._primary.send_private(to.sender, _plain_to_html(text), urgent=False)
+            return
+        seat = self._seats.get(to.channel)
+        if seat is None:  # said in a channel we do not sit in: cannot happen, answer privately
+            await self._primary.send_private(to.sender, _plain_to_html(text), urgent=False)
         else:
-            await self.post(to.channel, _plain_to_html(text))
+            await seat.send_channel_text(_plain_to_html(text), urgent=False)
+
+    def reply_soon(self, to: RadioMessage, text: str) -> bool:
+        """Queue a reply without waiting for it; False (and logged) when too many are waiting."""
+        return self._replies.put(to, text)
 
     async def speak(self, channel: str, pcm: bytes) -> float:
         """Queue 48 kHz mono s16le ``pcm`` in ``channel``; return its duration in seconds."""
@@ -221,9 +252,19 @@ class RadioLink:
             raise ChannelMissing(str(exc)) from exc
 
     def _incoming(self, message: RadioMessage) -> None:
-        # Called on a pymumble thread.
+        # Called on a pymumble thread: hand over and return at once, whatever the load.
         if self._loop is not None:
-            threadsafe(self._loop, self._events.put_nowait, ("message", message))
+            threadsafe(self._loop, self._admit, message)
+
+    def _admit(self, message: RadioMessage) -> None:
+        if self.admission.admit(message.sender, time.monotonic()):
+            self._events.put_nowait(("message", message))
+        elif self._drop_report is None and self._loop is not None:
+            self._drop_report = self._loop.call_later(DROP_REPORT_DELAY, self._report_drops)
+
+    def _report_drops(self) -> None:
+        self._drop_report = None
+        self._events.put_nowait(("dropped", self.admission.take_dropped()))
 
     def _seat_changed(self) -> None:
         up = self.connected
@@ -244,9 +285,17 @@ class RadioLink:
                 if kind == "state":
                     assert isinstance(value, bool)
                     await self._on_state_cb(value)
+                elif kind == "dropped":
+                    assert isinstance(value, dict)
+                    log.warning("radio: pesan dibuang karena banjir: %s", value)
+                    if self._on_dropped_cb is not None and value:
+                        await self._on_dropped_cb(value)
                 else:
                     assert isinstance(value, RadioMessage)
-                    await self._on_message_cb(value)
+                    try:
+                        await self._on_message_cb(value)
+                    finally:
+                        self.admission.done(value.sender, time.monotonic())
             except Exception:
                 # A failing handler must not stop the radio from delivering the next message.
                 log.exception("radio handler failed for %s", kind)

@@ -4,6 +4,13 @@ Used by the tests and by a demo/standalone setup: the bridge needs a server,
 and Debian's system service may already own port 64738, so we write our own
 ini, database and port. Channels persist in the sqlite database in
 ``workdir``, so stopping and starting again in the same folder keeps them.
+
+Secrets: the SuperUser password goes to ``murmurd -readsupw`` on its standard
+input (``-supw PASS`` would show it to every local user in ``ps`` and
+/proc/*/cmdline); the server password is in the ini, which is written 0600 in
+a 0700 folder. Text limits stay at murmur's defaults (burst 5, then 1 message a
+second per user): they are the server's own flood control, and the bridge paces
+its own text to stay under them (seat.py).
 """
 
 from __future__ import annotations
@@ -15,11 +22,12 @@ import shutil
 import socket
 import stat
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from radio_bridge import admin
 from radio_bridge.errors import RadioUnavailable
+from radio_bridge.secret_files import write_secret
 
 MURMURD = shutil.which("murmurd") or "/usr/sbin/murmurd"
 SERVICE_USER = "mumble-server"
@@ -52,11 +60,22 @@ class EmbeddedMurmur:
     traversable by it (pytest's ``tmp_path`` under /tmp/pytest-of-root is not).
     """
 
-    def __init__(self, workdir: Path, port: int, superuser_password: str, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        port: int,
+        superuser_password: str,
+        host: str = "127.0.0.1",
+        *,
+        server_password: str = "",
+        extra_ini: Mapping[str, str] | None = None,
+    ) -> None:
         self.workdir = Path(workdir)
         self.port = port
         self.host = host
         self.superuser_password = superuser_password
+        self.server_password = server_password
+        self.extra_ini = dict(extra_ini or {})  # tests only: e.g. a server with raised text limits
         self.ini = self.workdir / "murmur.ini"
         self.log = self.workdir / "murmur.log"
         self._proc: asyncio.subprocess.Process | None = None
@@ -79,14 +98,19 @@ class EmbeddedMurmur:
             # Tests and an office behind one NAT make many connections from one address;
             # the default autoban would lock 127.0.0.1 out for 5 minutes.
             "autobanAttempts=0",
-            # The default (burst 5, then 1/s) drops extra text silently.
-            "messageburst=200",
-            "messagelimit=100",
         ]
-        self.ini.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        if self.server_password:
+            lines.append(f"serverpassword={self.server_password}")
+        lines += [f"{key}={value}" for key, value in self.extra_ini.items()]
+        write_secret(self.ini, "\n".join(lines) + "\n")
+
+    def supw_command(self) -> list[str]:
+        """murmurd's argv for setting the SuperUser password: it reads the password from stdin."""
+        return [MURMURD, "-ini", str(self.ini), "-readsupw"]
 
     def _prepare(self) -> None:
-        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.workdir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.workdir.chmod(0o700)
         self._write_ini()
         if os.geteuid() == 0:
             # Started as root murmurd drops to mumble-server and must own its files.
@@ -95,9 +119,10 @@ class EmbeddedMurmur:
                 with contextlib.suppress(OSError):
                     shutil.chown(path, SERVICE_USER, SERVICE_USER)
             _let_service_user_through(self.workdir)
-        # -supw creates the database if needed, sets the password and exits.
+        # -readsupw creates the database if needed, sets the password read from stdin and exits.
         result = subprocess.run(
-            [MURMURD, "-ini", str(self.ini), "-supw", self.superuser_password],
+            self.supw_command(),
+            input=self.superuser_password + "\n",
             capture_output=True,
             text=True,
             timeout=30,
@@ -105,7 +130,7 @@ class EmbeddedMurmur:
         )
         if result.returncode != 0:
             detail = result.stderr.strip()[-300:]
-            raise RadioUnavailable(f"murmurd -supw gagal ({result.returncode}): {detail}")
+            raise RadioUnavailable(f"murmurd -readsupw gagal ({result.returncode}): {detail}")
         self._prepared = True
 
     @property

@@ -29,6 +29,7 @@ from radio_bridge.client import (
 from radio_bridge.commands import strip_html
 from radio_bridge.errors import RadioUnavailable
 from radio_bridge.message import RadioMessage
+from radio_bridge.pacing import TextBudget
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +62,7 @@ class Seat:
         on_message: Callable[[RadioMessage], None],
         on_change: Callable[[], None],
         is_own_name: Callable[[str], bool],
-        text_rate: float,
-        text_burst: int,
+        budget: TextBudget,
     ) -> None:
         self.host, self.port, self.username, self.password = host, port, username, password
         self.certfile, self.keyfile = certfile, keyfile
@@ -79,9 +79,8 @@ class Seat:
         self.connect_seconds: float | None = None  # last measured connect+join time
         self._exited = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        # Token bucket: murmur drops text over its messagelimit silently (default 1/s, burst 5).
-        self._rate, self._burst = text_rate, float(text_burst)
-        self._tokens, self._stamp = float(text_burst), time.monotonic()
+        # murmur drops text over its per-user limit silently: every text of this seat is paced.
+        self.budget = budget
 
     # -- lifecycle ---------------------------------------------------------
     def start(self) -> None:
@@ -157,6 +156,8 @@ class Seat:
                 msg = f"Server tidak memindahkan bot ke kanal radio '{self.channel}'"
                 raise RadioUnavailable(msg) from None
         client.callbacks.remove_callback(C.PYMUMBLE_CLBK_USERUPDATED, on_moved)
+        # A new connection is a new bucket on the server, already charged for Version and the move.
+        self.budget.connected()
         self.channel_id = channel_id
         self.connect_seconds = loop.time() - started
 
@@ -191,6 +192,8 @@ class Seat:
     def _on_text(self, client: BridgeMumble, mess: Any) -> None:
         actor = client.users.get(mess.actor)
         sender = str(actor["name"]) if actor is not None else f"sesi {mess.actor}"
+        user_id = actor.get("user_id") if actor is not None else None
+        cert_hash = actor.get("hash") if actor is not None else None
         if self._is_own_name(sender):
             return
         channel_ids, tree_ids = list(mess.channel_id), list(mess.tree_id)
@@ -201,7 +204,15 @@ class Seat:
             channel = self.channel
         else:
             return
-        self._on_message(RadioMessage(sender=sender, channel=channel, text=strip_html(mess.message)))
+        self._on_message(
+            RadioMessage(
+                sender=sender,
+                channel=channel,
+                text=strip_html(mess.message),
+                user_id=None if user_id is None else int(user_id),
+                cert_hash=str(cert_hash).lower() if cert_hash else None,
+            )
+        )
 
     # -- outgoing ----------------------------------------------------------
     def require(self) -> BridgeMumble:
@@ -222,34 +233,33 @@ class Seat:
         except TimeoutError:
             return False
 
-    async def _pace(self) -> None:
-        now = time.monotonic()
-        self._tokens = min(self._burst, self._tokens + (now - self._stamp) * self._rate)
-        self._stamp = now
-        if self._tokens < 1:
-            await asyncio.sleep((1 - self._tokens) / self._rate)
-            self._tokens, self._stamp = 1.0, time.monotonic()
-        self._tokens -= 1
+    async def send_channel_text(
+        self, html: str, channel_id: int | None = None, *, urgent: bool = True
+    ) -> None:
+        """Post to our own channel, or (primary seat) to ``channel_id`` where no seat sits.
 
-    async def send_channel_text(self, html: str, channel_id: int | None = None) -> None:
-        """Post to our own channel, or (primary seat) to ``channel_id`` where no seat sits."""
-        client = self.require()
+        ``urgent`` (announcements) goes ahead of replies in this seat's text budget."""
+        self._check_length(self.require(), html)
+        await self.budget.take(urgent=urgent)
+        client = self.require()  # the wait may have outlived the connection
         channel_id = self.channel_id if channel_id is None else channel_id
         assert channel_id is not None
-        self._check_length(client, html)
-        await self._pace()
         if not await self._command(text_to_channel(client, channel_id, html)):
             raise RadioUnavailable(f"Pesan ke kanal radio '{self.channel}' gagal terkirim")
 
-    async def send_private(self, user: str, text: str) -> None:
-        client = self.require()
-        self._check_length(client, text)
-        found = [u for u in list(client.users.values()) if u.get("name") == user]
+    async def send_private(self, user: str, text: str, *, urgent: bool = True) -> None:
+        self._check_length(self.require(), text)
+        self._session_of(user)  # do not spend a token on someone who left
+        await self.budget.take(urgent=urgent)
+        session = self._session_of(user)
+        if not await self._command(text_to_user(session, text)):
+            raise RadioUnavailable(f"Pesan pribadi ke '{user}' gagal terkirim")
+
+    def _session_of(self, user: str) -> int:
+        found = [u for u in list(self.require().users.values()) if u.get("name") == user]
         if not found:
             raise RadioUnavailable(f"Pengguna radio '{user}' tidak sedang tersambung")
-        await self._pace()
-        if not await self._command(text_to_user(int(found[0]["session"]), text)):
-            raise RadioUnavailable(f"Pesan pribadi ke '{user}' gagal terkirim")
+        return int(found[0]["session"])
 
     @staticmethod
     def _check_length(client: BridgeMumble, text: str) -> None:

@@ -5,15 +5,23 @@ Start-up cost measured on this machine: creating a fresh murmurd database takes
 ~0.3 s. So one template database with the channels is built once per session
 and copied into each test's folder; each test then gets its own server and
 port (~0.5 s) and may kill it freely.
+
+The servers have a server password and murmur's default text limits, as in
+production. Field users are registered: ``Listener`` connects with a
+self-signed certificate per name (made once per session with ``openssl``) and
+self-registers on first connect, as a field team does with a Mumble client;
+``impostor()`` makes an unregistered client (it knows the server password).
 """
 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import os
 import shutil
 import signal
+import subprocess
 import tempfile
 import threading
 import time
@@ -24,13 +32,37 @@ from typing import Any
 
 import pytest
 
-from radio_bridge.admin import connect
+from radio_bridge.admin import connect, wait_channel
 from radio_bridge.client import BridgeMumble, C
 from radio_bridge.murmur import MURMURD, EmbeddedMurmur, free_port
 
 CHANNELS = ["Dispatch", "Damkar", "Polres"]
 SUPERUSER_PASSWORD = "rahasia-uji"
+SERVER_PASSWORD = "sandi-server-uji"
 HOST = "127.0.0.1"
+# A server as an operator might have configured it: text limits raised far above murmur's default.
+GENEROUS_TEXT_LIMITS = {"messageburst": "200", "messagelimit": "100"}
+_CERTS: list[Path] = []  # made on first use, removed at exit
+
+
+def _cert_dir() -> Path:
+    if not _CERTS:
+        _CERTS.append(Path(tempfile.mkdtemp(prefix="radio-certs-", dir="/tmp")))
+        atexit.register(shutil.rmtree, _CERTS[0], True)
+    return _CERTS[0]
+
+
+def field_cert(name: str) -> tuple[str, str]:
+    """A self-signed client certificate for ``name`` (certfile, keyfile), made once per test session."""
+    slug = "".join(c if c.isalnum() else "_" for c in name)
+    cert, key = _cert_dir() / f"{slug}.crt", _cert_dir() / f"{slug}.key"
+    if not cert.exists():
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+             "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "3650", "-subj", f"/CN={name}"],
+            check=True, capture_output=True, timeout=30,
+        )  # fmt: skip
+    return str(cert), str(key)
 
 
 def _workdir() -> Path:
@@ -46,7 +78,16 @@ class MurmurHandle:
     host: str
     port: int
     superuser_password: str
+    server_password: str = SERVER_PASSWORD
     startup_seconds: float = 0.0
+
+    async def listener(self, name: str, channel: str) -> Listener:
+        """A registered field user sitting in ``channel``."""
+        return await Listener(self.host, self.port, name, channel).start()
+
+    async def impostor(self, name: str, channel: str) -> Listener:
+        """An unregistered client that knows the server password (anyone a field team told it to)."""
+        return await Listener(self.host, self.port, name, channel, registered=False).start()
 
     async def kill(self) -> None:
         await self.server.kill()
@@ -62,6 +103,12 @@ class MurmurHandle:
         self.server.signal(signal.SIGCONT)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "murmur_ini(keys): extra murmur.ini keys for the murmur_server fixture"
+    )
+
+
 @pytest.fixture(scope="session")
 def murmur_template() -> Iterator[Path]:
     if not os.path.exists(MURMURD):
@@ -69,7 +116,9 @@ def murmur_template() -> Iterator[Path]:
     workdir = _workdir()
 
     async def build() -> None:
-        server = EmbeddedMurmur(workdir, free_port(), SUPERUSER_PASSWORD, host=HOST)
+        server = EmbeddedMurmur(
+            workdir, free_port(), SUPERUSER_PASSWORD, host=HOST, server_password=SERVER_PASSWORD
+        )
         await server.start()
         try:
             await server.ensure_channels(CHANNELS)
@@ -83,14 +132,20 @@ def murmur_template() -> Iterator[Path]:
 
 
 @pytest.fixture
-async def murmur_server(murmur_template: Path) -> AsyncIterator[MurmurHandle]:
+async def murmur_server(murmur_template: Path, request: pytest.FixtureRequest) -> AsyncIterator[MurmurHandle]:
+    """A fresh server per test; ``@pytest.mark.murmur_ini({...})`` adds ini keys (e.g. raised limits)."""
+    marker = request.node.get_closest_marker("murmur_ini")
+    extra = dict(marker.args[0]) if marker else {}
     workdir = _workdir()
     shutil.copy(murmur_template, workdir / "murmur.sqlite")
     started = time.monotonic()
-    server = EmbeddedMurmur(workdir, free_port(), SUPERUSER_PASSWORD, host=HOST)
+    server = EmbeddedMurmur(workdir, free_port(), SUPERUSER_PASSWORD, host=HOST, server_password=SERVER_PASSWORD,
+                            extra_ini=extra)  # fmt: skip
     await server.start()
     await server.ensure_channels(CHANNELS)  # a no-op on the template, proves the server answers
-    handle = MurmurHandle(server, HOST, server.port, SUPERUSER_PASSWORD, time.monotonic() - started)
+    handle = MurmurHandle(
+        server, HOST, server.port, SUPERUSER_PASSWORD, startup_seconds=time.monotonic() - started
+    )
     print(f"murmur_server fixture start-up: {handle.startup_seconds * 1000:.0f} ms")
     try:
         yield handle
@@ -114,6 +169,8 @@ class Listener:
     port: int
     name: str
     channel: str
+    registered: bool = True  # connect with this name's certificate and self-register
+    password: str = SERVER_PASSWORD
     texts: asyncio.Queue[Heard] = field(default_factory=asyncio.Queue)
     audio_bytes: int = 0
     first_audio_at: float | None = None
@@ -122,7 +179,9 @@ class Listener:
 
     async def start(self) -> Listener:
         loop = asyncio.get_running_loop()
-        client = BridgeMumble(self.host, self.name, port=self.port)
+        certfile, keyfile = field_cert(self.name) if self.registered else (None, None)
+        client = BridgeMumble(self.host, self.name, port=self.port, password=self.password,
+                              certfile=certfile, keyfile=keyfile)  # fmt: skip
         client.set_receive_sound(True)
         lock = threading.Lock()
 
@@ -151,10 +210,35 @@ class Listener:
                 loop.call_soon_threadsafe(joined.set)
 
         client.callbacks.add_callback(C.PYMUMBLE_CLBK_USERUPDATED, on_update)
+
+        async def until(done: Any) -> None:
+            async with asyncio.timeout(5.0):
+                while not done():
+                    joined.clear()
+                    if done():
+                        break
+                    await joined.wait()
+
+        if self.registered and self.user_id is None:
+            # What a Mumble client's "Self-Register" does; needs the certificate.
+            await asyncio.to_thread(client.users.myself.register)
+            await until(lambda: self.user_id is not None)
+        await wait_channel(client, self.channel, 10.0)  # a bot starting up may still be creating it
         target = client.channels.find_by_name(self.channel)
         await asyncio.to_thread(target.move_in)
-        await asyncio.wait_for(joined.wait(), 5.0)
+        await until(lambda: client.users.myself["channel_id"] == target["channel_id"])
         return self
+
+    @property
+    def user_id(self) -> int | None:
+        """The server's id for this user: set only once registered."""
+        me = self._client.users.myself if self._client is not None else None
+        return None if me is None or me.get("user_id") is None else int(me["user_id"])
+
+    @property
+    def cert_hash(self) -> str | None:
+        me = self._client.users.myself if self._client is not None else None
+        return None if me is None else me.get("hash")
 
     def users_in(self, channel: str) -> set[str]:
         cid = self._client.channels.find_by_name(channel)["channel_id"]

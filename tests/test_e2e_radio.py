@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import sqlite3
+import ssl
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -10,10 +13,16 @@ from pathlib import Path
 import pytest
 
 from tests.e2e import CALL_TAKER, DAMKAR, World, make_world
-from tests.radio_fixtures import SUPERUSER_PASSWORD, Listener, MurmurHandle
+from tests.radio_fixtures import SUPERUSER_PASSWORD, Listener, MurmurHandle, field_cert
 
 pytestmark = pytest.mark.radio
 ONE_LINE = "/baru kebakaran | Sentul | Jl. Kenari 17 | 081234567890 | Rumah terbakar"
+
+
+def cert_hash(name: str) -> str:
+    """What murmur shows as a user's certificate hash: SHA-1 of the DER certificate."""
+    pem = Path(field_cert(name)[0]).read_text()
+    return hashlib.sha1(ssl.PEM_cert_to_DER_cert(pem)).hexdigest()
 
 
 def radio_section(server: MurmurHandle) -> str:
@@ -26,24 +35,39 @@ dispatch_channel = "Dispatch"
 stale_after = 600
 [mumble.users]
 "Damkar-1" = "damkar"
+"Damkar-2" = "damkar"
+"{cert_hash("Pos-Polres")}" = "polres"
 """
 
 
 @pytest.fixture
 async def radio_world(tmp_path: Path, murmur_server: MurmurHandle) -> AsyncIterator[World]:
-    env = {"DISPATCH_MUMBLE__SUPERUSER_PASSWORD": SUPERUSER_PASSWORD}
+    env = {
+        "DISPATCH_MUMBLE__SUPERUSER_PASSWORD": SUPERUSER_PASSWORD,
+        "DISPATCH_MUMBLE__PASSWORD": murmur_server.server_password,
+    }
     async for world in make_world(tmp_path, mumble=radio_section(murmur_server), env=env):
         world.radio = murmur_server  # type: ignore[attr-defined]
         yield world
 
 
 async def listener(server: MurmurHandle, name: str, channel: str) -> Listener:
-    return await Listener(server.host, server.port, name, channel).start()
+    return await server.listener(name, channel)
 
 
 def assignment_state(world: World, agency: str) -> str:
     with sqlite3.connect(world.db) as db:
-        return str(db.execute("SELECT state FROM assignments WHERE agency = ?", (agency,)).fetchone()[0])
+        return str(
+            db.execute("SELECT state FROM assignments WHERE agency = ? ORDER BY id", (agency,)).fetchone()[0]
+        )
+
+
+def refusals(world: World, reason: str) -> list[dict[str, object]]:
+    """Refused events with ``reason``: the data plus the actor's name."""
+    with sqlite3.connect(world.db) as db:
+        rows = db.execute("SELECT actor_name, data FROM events WHERE kind = 'refused' ORDER BY id").fetchall()
+    found = [{**json.loads(data), "actor_name": name} for name, data in rows]
+    return [f for f in found if f.get("reason") == reason]
 
 
 async def test_dispatch_is_posted_and_spoken(radio_world: World, murmur_server: MurmurHandle) -> None:

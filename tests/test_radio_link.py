@@ -29,7 +29,11 @@ class Probe:
         async def on_state(up: bool) -> None:
             await self.states.put(up)
 
-        options: dict[str, object] = {"superuser_password": server.superuser_password, **kwargs}
+        options: dict[str, object] = {
+            "superuser_password": server.superuser_password,
+            "password": server.server_password,
+            **kwargs,
+        }
         self.link = RadioLink(
             host=server.host,
             port=server.port,
@@ -91,12 +95,30 @@ async def test_post_reaches_the_channel(probe: Probe, listeners: dict[str, Liste
     assert listeners["Dispatch"].texts.empty()
 
 
+async def test_a_burst_of_posts_all_arrive_under_murmurs_default_limits(
+    probe: Probe, listeners: dict[str, Listener]
+) -> None:
+    """murmur drops text over its per-user limit silently: the link must pace, not lose."""
+    started = time.monotonic()
+    for n in range(8):
+        await probe.link.post("Dispatch", f"#10{n} ledakan")
+    heard = [(await listeners["Dispatch"].wait_text("ledakan", 15)).text for _ in range(8)]
+    print(
+        f"8 posts right after connecting: last heard {time.monotonic() - started:.1f}s after the first was sent"
+    )
+    assert heard == [f"#10{n} ledakan" for n in range(8)]
+
+
 async def test_channel_command_reaches_on_message_and_reply_goes_back(
     probe: Probe, listeners: dict[str, Listener]
 ) -> None:
     await listeners["Damkar"].say("<b>!terima</b> 42")
     msg = await probe.message()
-    assert msg == RadioMessage(sender="Damkar-1", channel="Damkar", text="!terima 42")
+    damkar = listeners["Damkar"]
+    assert damkar.user_id is not None and damkar.cert_hash
+    assert msg == RadioMessage(
+        "Damkar-1", "Damkar", "!terima 42", user_id=damkar.user_id, cert_hash=damkar.cert_hash
+    )
     await probe.link.reply(msg, "Damkar menerima #42 <ok>")
     heard = await listeners["Damkar"].wait_text("menerima #42", 3)
     assert "&lt;ok&gt;" in heard.text  # plain reply text is escaped, not rendered as a tag
@@ -110,7 +132,7 @@ async def test_channel_command_reaches_on_message_and_reply_goes_back(
 async def test_private_message_to_the_bot(probe: Probe, listeners: dict[str, Listener]) -> None:
     await listeners["Damkar"].tell(BOT, "!status #42 tiba")
     msg = await probe.message()
-    assert msg == RadioMessage(sender="Damkar-1", channel=None, text="!status #42 tiba")
+    assert (msg.sender, msg.channel, msg.text, msg.registered) == ("Damkar-1", None, "!status #42 tiba", True)
     await probe.link.reply(msg, "Status #42 dicatat")
     heard = await listeners["Damkar"].wait_text("Status #42", 3)
     assert heard.private and heard.sender == BOT
