@@ -13,6 +13,7 @@ from bot.pacing import Pacer
 from bot.ports import DeliveryError, TelegramPort
 from bot.render import card as render_card
 from bot.services.common import PRIORITY_NOTICE, esc, reply
+from bot.services.voice import voice_files
 from bot.worker import WakeableLoop
 from storage.records import OutboxRecord
 from storage.uow import Tx
@@ -114,12 +115,22 @@ class TelegramDelivery:
         elif row.kind == "photo":
             png = base64.b64decode(row.payload["png"])
             message_id = await self.port.send_photo(chat_id, png, row.payload.get("caption", ""))
+        elif row.kind == "voice":
+            message_id = await self._send_voice(row, chat_id)
         elif row.kind == "leave":
             await self.port.leave_chat(chat_id)
         else:
             raise DeliveryError(f"jenis pesan tidak dikenal: {row.kind}", permanent=True)
         async with self.app.store.transaction(self.app.clock()) as tx:
             await tx.outbox.sent(row.id, message_id)
+
+    async def _send_voice(self, row: OutboxRecord, chat_id: int) -> int:
+        # The audio stays a file of the voice log (not base64 in the row); deleted by retention = gone.
+        try:
+            ogg = await asyncio.to_thread(voice_files(self.app).read, str(row.payload["path"]))
+        except OSError as exc:
+            raise DeliveryError(f"berkas suara tidak ada: {exc}", permanent=True) from None
+        return await self.port.send_voice(chat_id, ogg, str(row.payload.get("caption", "")))
 
     async def _send_card(self, row: OutboxRecord, chat_id: int, maybe_repeat: bool) -> None:
         assert row.assignment_id is not None and row.incident_id is not None

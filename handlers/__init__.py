@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from handlers import buttons, calls, guided, incident, manage, membership, messages, reports, views
+from handlers import buttons, calls, guided, incident, manage, membership, messages, reports, views, voice
 
-FEATURES = (incident, guided, buttons, calls, manage, views, reports, membership, messages)
+FEATURES = (incident, guided, buttons, calls, manage, views, reports, membership, messages, voice)
 
 
 def register_all(application: Application) -> None:  # type: ignore[type-arg]

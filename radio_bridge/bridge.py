@@ -19,6 +19,7 @@ from radio_bridge.errors import RadioError
 from radio_bridge.field import FieldCommands
 from radio_bridge.link import RadioLink
 from radio_bridge.murmur import EmbeddedMurmur
+from radio_bridge.voice import start_voice
 
 log = logging.getLogger(__name__)
 DOWN_GRACE = 3.0  # a blip shorter than this is not worth a message to the call takers
@@ -117,10 +118,11 @@ async def start_radio(app: DispatchApp, settings: Settings) -> RadioRuntime | No
     async def on_state(connected: bool) -> None:
         await holder["watch"].changed(connected)
 
+    voice = start_voice(app, settings, holder)
     link = RadioLink(
         host=mumble.host, port=mumble.port, username=mumble.username, password=mumble.password.get_secret_value(),
         certfile=mumble.certfile, keyfile=mumble.keyfile, channels=channels, on_message=on_message,
-        on_state=on_state, superuser_password=superuser,
+        on_state=on_state, superuser_password=superuser, on_sound=voice.frame if voice else None,
     )  # fmt: skip
     delivery = RadioDelivery(app, link)
     holder["field"] = FieldCommands(app, link)
@@ -128,7 +130,10 @@ async def start_radio(app: DispatchApp, settings: Settings) -> RadioRuntime | No
     app.radio_enabled = True
     app.wake_radio = delivery.wake
     await link.start()
-    return RadioRuntime(link, delivery, murmur, [delivery.run()])
+    workers = [delivery.run()]
+    if voice is not None:
+        workers += voice.attach(link)
+    return RadioRuntime(link, delivery, murmur, workers)
 
 
 async def stop_radio(runtime: RadioRuntime | None) -> None:

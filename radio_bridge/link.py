@@ -80,6 +80,7 @@ class RadioLink:
         superuser_password: str | None = None,
         text_rate: float = 1.0,
         text_burst: int = 5,
+        on_sound: Callable[[str, str, bytes], None] | None = None,
     ) -> None:
         names = list(dict.fromkeys(channels))
         if not names:
@@ -108,6 +109,7 @@ class RadioLink:
                 is_own_name=self._is_own_name,
                 text_rate=text_rate,
                 text_burst=text_burst,
+                on_sound=on_sound,
             )
         self._own_names = {seat.username for seat in self._seats.values()}
         self._primary = self._seats[names[0]]
@@ -190,6 +192,11 @@ class RadioLink:
             raise ValueError("PCM must be 16-bit samples")
         seat.speak(pcm)
         return len(pcm) / 2 / SAMPLE_RATE
+
+    def unsent_audio(self, channel: str) -> float:
+        """Audio still queued for ``channel`` (voice playback waits for announcements to finish)."""
+        seat = self._seats.get(channel)
+        return seat.unsent_audio() if seat is not None else 0.0
 
     async def wait_spoken(self, timeout: float) -> None:  # noqa: ASYNC109 (interface contract)
         """Wait until every queued announcement has been sent (audio plays at real time)."""

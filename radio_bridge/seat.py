@@ -63,6 +63,7 @@ class Seat:
         is_own_name: Callable[[str], bool],
         text_rate: float,
         text_burst: int,
+        on_sound: Callable[[str, str, bytes], None] | None = None,
     ) -> None:
         self.host, self.port, self.username, self.password = host, port, username, password
         self.certfile, self.keyfile = certfile, keyfile
@@ -72,6 +73,7 @@ class Seat:
         self._on_message = on_message
         self._on_change = on_change
         self._is_own_name = is_own_name
+        self._on_sound = on_sound  # (channel, speaker, pcm), called on the pymumble thread
         self.client: BridgeMumble | None = None
         self.channel_id: int | None = None
         self.up = False
@@ -135,6 +137,9 @@ class Seat:
             on_exit=lambda: threadsafe(loop, exited.set),
         )
         client.on_text = lambda mess: self._on_text(client, mess)
+        if self._on_sound is not None:
+            client.set_receive_sound(True)
+            client.callbacks.add_callback(C.PYMUMBLE_CLBK_SOUNDRECEIVED, self._sound)
         self.client = client
         await admin.connect(client, CONNECT_TIMEOUT)
         if self.channel not in admin.channel_names(client):
@@ -202,6 +207,12 @@ class Seat:
         else:
             return
         self._on_message(RadioMessage(sender=sender, channel=channel, text=strip_html(mess.message)))
+
+    def _sound(self, user: Any, chunk: Any) -> None:
+        # pymumble thread: only hand the frame on. Our own seats never count as speakers.
+        name = str(user["name"]) if user is not None else ""
+        if self._on_sound is not None and name and not self._is_own_name(name):
+            self._on_sound(self.channel, name, bytes(chunk.pcm))
 
     # -- outgoing ----------------------------------------------------------
     def require(self) -> BridgeMumble:

@@ -13,6 +13,7 @@ from storage.db import checkpoint, connect, write
 from storage.incidents import AssignmentRepo, IncidentRepo
 from storage.intake import CallRepo, DraftRepo, InboxRepo
 from storage.journal import EventRepo, OutboxRepo
+from storage.voice import VoiceRepo
 
 
 class AlreadyHandled(Exception):
@@ -30,6 +31,7 @@ class Tx:
         self.inbox = InboxRepo(db, now)
         self.drafts = DraftRepo(db, now)
         self.calls = CallRepo(db, now)
+        self.voice = VoiceRepo(db, now)
 
 
 class Store:

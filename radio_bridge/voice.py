@@ -1,0 +1,53 @@
+"""Wiring voice into the radio bridge: the receiver (field -> Telegram) and the player (Telegram -> field)."""
+
+from __future__ import annotations
+
+from collections.abc import Coroutine
+from typing import Any
+
+from bot.app import DispatchApp
+from bot.services.voice import record_transmission
+from bot.settings import Settings
+from radio_bridge.link import RadioLink
+from radio_bridge.segmenter import Segmenter
+from radio_bridge.voice_in import Transmission, VoiceReceiver
+from radio_bridge.voice_out import VoicePlayer
+
+
+class VoiceBridge:
+    def __init__(self, app: DispatchApp, settings: Settings) -> None:
+        radio = settings.radio
+        segmenter = Segmenter(silence=radio.silence_cut, min_seconds=radio.min_seconds,
+                              max_seconds=radio.max_seconds)  # fmt: skip
+        self.app = app
+        self.player: VoicePlayer | None = None
+        self.receiver = VoiceReceiver(self._store, segmenter, self._muted)
+        self.stored_at: list[tuple[float, float]] = []  # (end of speech, stored) monotonic, for benchmarks
+
+    def frame(self, channel: str, speaker: str, pcm: bytes) -> None:
+        self.receiver.frame(channel, speaker, pcm)  # pymumble thread
+
+    def _muted(self, channel: str) -> bool:
+        return self.player is not None and self.player.is_muted(channel)
+
+    async def _store(self, item: Transmission) -> None:
+        await record_transmission(
+            self.app, item.speaker, item.channel, item.seconds, item.ogg, item.started_wall
+        )
+
+    def attach(self, link: RadioLink) -> list[Coroutine[Any, Any, None]]:
+        self.player = VoicePlayer(self.app, link, self.receiver)
+        previous = self.app.wake_radio
+        player = self.player
+
+        def wake() -> None:
+            previous()
+            player.wake()
+
+        self.app.wake_radio = wake
+        self.receiver.start()
+        return [player.run()]
+
+
+def start_voice(app: DispatchApp, settings: Settings, _holder: dict[str, Any]) -> VoiceBridge | None:
+    return VoiceBridge(app, settings) if settings.radio.voice else None

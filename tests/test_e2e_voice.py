@@ -1,0 +1,192 @@
+"""Two-way voice end to end: python run.py, the fake Bot API, a real murmurd, real pymumble field clients."""
+
+from __future__ import annotations
+
+import io
+import json
+import sqlite3
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from radio_bridge.audio import encode_ogg_opus
+from radio_bridge.speech import synthesise
+from tests.botapi.model import SentMessage
+from tests.e2e import DAMKAR, World, make_world
+from tests.radio_fixtures import SUPERUSER_PASSWORD, Listener, MurmurHandle
+from tests.test_e2e_radio import ONE_LINE, radio_section
+
+pytestmark = pytest.mark.radio
+SENTENCE = "Damkar satu melapor, api di Jalan Kenari sudah padam, kami kembali ke pos"
+SECOND = "Mohon kirim satu unit air tambahan ke lokasi"
+
+
+def trimmed(pcm: bytes, floor: int = 300) -> bytes:
+    """espeak-ng's leading and trailing silence removed: the speech itself."""
+    samples = np.frombuffer(pcm, dtype="<i2")
+    loud = np.flatnonzero(np.abs(samples) > floor)
+    return samples[loud[0] : loud[-1] + 1].tobytes()
+
+
+def seconds_of(pcm: bytes) -> float:
+    return len(pcm) / 96_000
+
+
+def ogg_seconds(data: bytes) -> float:
+    info = sf.info(io.BytesIO(data))
+    assert info.format == "OGG" and info.subtype == "OPUS", (info.format, info.subtype)
+    return info.frames / info.samplerate
+
+
+def notes_in(world: World, chat_id: int) -> list[SentMessage]:
+    return [m for m in world.api.messages_in(chat_id) if m.voice is not None]
+
+
+def all_notes(world: World) -> list[SentMessage]:
+    return [m for m in world.api.messages if m.voice is not None]
+
+
+def events(world: World, kind: str) -> list[dict[str, object]]:
+    with sqlite3.connect(world.db) as db:
+        rows = db.execute("SELECT data FROM events WHERE kind = ? ORDER BY id", (kind,)).fetchall()
+    return [json.loads(r[0]) for r in rows]
+
+
+class Talker(Listener):
+    """A field user who also talks: PCM goes out through pymumble as a Mumble client sends it."""
+
+    def transmit(self, pcm: bytes) -> None:
+        self._client.sound_output.add_sound(pcm)
+
+
+async def field_user(server: MurmurHandle, name: str, channel: str) -> Talker:
+    talker = Talker(server.host, server.port, name, channel)
+    await talker.start()
+    return talker
+
+
+async def seat_in(world: World, user: Listener, seat: str) -> None:
+    await world.api.wait_for(lambda: seat in user.users_in(user.channel), timeout=30, recheck=0.1)
+
+
+@pytest.fixture
+async def voice_world(tmp_path: Path, murmur_server: MurmurHandle) -> AsyncIterator[World]:
+    env = {"DISPATCH_MUMBLE__SUPERUSER_PASSWORD": SUPERUSER_PASSWORD}
+    async for world in make_world(tmp_path, mumble=radio_section(murmur_server), env=env):
+        yield world
+
+
+async def test_field_transmissions_become_voice_notes(
+    voice_world: World, murmur_server: MurmurHandle
+) -> None:
+    api = voice_world.api
+    speech = trimmed(await synthesise(SENTENCE))
+    second = trimmed(await synthesise(SECOND))
+    dispatch = await field_user(murmur_server, "Operator-Lapangan", "Dispatch")
+    damkar = await field_user(murmur_server, "Damkar-1", "Damkar")
+    stranger = await field_user(murmur_server, "Tamu", "Damkar")
+    try:
+        await seat_in(voice_world, damkar, "Dispatch112-damkar")
+        # An announcement is spoken on the Dispatch channel first: it must produce no voice note.
+        api.send_text(voice_world.call_taker, voice_world.call_taker, ONE_LINE)
+        await api.wait_message(DAMKAR, "#1")
+        await dispatch.wait_audio(2.0, timeout=30)
+
+        damkar.transmit(speech)
+        ended = time.monotonic() + seconds_of(speech)
+        note = await api.wait_for(lambda: next(iter(notes_in(voice_world, DAMKAR)), None), timeout=30)
+        print(f"end of speech -> voice note in the group: {time.monotonic() - ended:.2f}s")
+        assert note.voice is not None and note.voice[:4] == b"OggS"
+        assert abs(ogg_seconds(note.voice) - seconds_of(speech)) < 0.3
+        assert note.caption is not None and note.caption.startswith("🎙 Damkar-1 · kanal Damkar · ")
+        assert note.caption.endswith("WIB · #1")  # Damkar has exactly one open assignment
+
+        # A 2 s pause with the button held (silent frames) splits the transmission in two.
+        damkar.transmit(speech + bytes(2 * 96_000) + second)
+        await api.wait_for(lambda: len(notes_in(voice_world, DAMKAR)) >= 3, timeout=40)
+        first_half, second_half = notes_in(voice_world, DAMKAR)[1:3]
+        assert first_half.voice and second_half.voice
+        assert abs(ogg_seconds(first_half.voice) - seconds_of(speech)) < 0.3
+        assert abs(ogg_seconds(second_half.voice) - seconds_of(second)) < 0.3
+
+        # A 0.2 s blip sends nothing; an unmapped speaker is audited, not forwarded. The speech after
+        # them is the only new note.
+        blip = speech[: int(0.2 * 96_000) // 2 * 2]
+        damkar.transmit(blip + bytes(int(1.5 * 96_000)) + second)
+        stranger.transmit(second)
+        await api.wait_for(lambda: len(notes_in(voice_world, DAMKAR)) >= 4, timeout=40)
+        await api.wait_for(lambda: events(voice_world, "voice_unmapped"), timeout=20, recheck=0.2)
+        last = notes_in(voice_world, DAMKAR)[3]
+        assert last.voice and abs(ogg_seconds(last.voice) - seconds_of(second)) < 0.3
+        assert events(voice_world, "voice_unmapped")[0]["kanal"] == "Damkar"
+        assert [m.chat_id for m in all_notes(voice_world)] == [DAMKAR] * 4  # nothing from the announcement
+        with sqlite3.connect(voice_world.db) as db:
+            rows = db.execute(
+                "SELECT direction, speaker, channel, seconds FROM voice_log ORDER BY id"
+            ).fetchall()
+        assert [r[:3] for r in rows] == [("in", "Damkar-1", "Damkar")] * 4
+    finally:
+        for user in (dispatch, damkar, stranger):
+            await user.stop()
+
+
+async def test_a_call_takers_voice_note_is_played_in_the_agency_channel(
+    voice_world: World, murmur_server: MurmurHandle
+) -> None:
+    api = voice_world.api
+    damkar = await field_user(murmur_server, "Damkar-1", "Damkar")
+    try:
+        await seat_in(voice_world, damkar, "Dispatch112-damkar")
+        api.send_text(voice_world.call_taker, voice_world.call_taker, ONE_LINE)
+        await api.wait_message(DAMKAR, "#1")
+        confirmation = await api.wait_message(voice_world.call_taker.id, "#1")
+        await damkar.wait_text("#1", timeout=20)
+        note_pcm = trimmed(await synthesise(SENTENCE))
+        ogg = encode_ogg_opus(note_pcm)
+        note_seconds = ogg_seconds(ogg)
+        intro = await synthesise("Pesan suara dari Ani, kejadian nomor satu")
+        expected = seconds_of(intro) + note_seconds
+        received = time.monotonic()
+        api.send_voice(voice_world.call_taker, voice_world.call_taker, ogg, duration=note_seconds,
+                       reply_to_message_id=confirmation.message_id)  # fmt: skip
+        await api.wait_message(voice_world.call_taker.id, "diputar di kanal")
+        await damkar.wait_audio(expected - 0.5, timeout=40)
+        assert damkar.first_audio_at is not None
+        print(f"voice note received -> first audio at a listener: {damkar.first_audio_at - received:.2f}s")
+        await api.wait_for(lambda: len(events(voice_world, "voice_played")) >= 3, timeout=30, recheck=0.2)
+        heard = damkar.audio_bytes / 96_000
+        assert abs(heard - expected) < 0.5, (heard, expected)
+        assert api.calls_of("getFile")
+        # No loop: the played note comes back as no voice note. A field transmission after it is the only one.
+        damkar.transmit(trimmed(await synthesise(SECOND)))
+        await api.wait_for(lambda: notes_in(voice_world, DAMKAR), timeout=30)
+        assert len(all_notes(voice_world)) == 1
+        with sqlite3.connect(voice_world.db) as db:
+            played = db.execute("SELECT speaker, channel FROM voice_log WHERE direction = 'out'").fetchall()
+        assert played == [("Ani", "Damkar, Polres, Dispatch")]
+    finally:
+        await damkar.stop()
+
+
+async def test_a_transmission_survives_kill_9_before_its_send(
+    voice_world: World, murmur_server: MurmurHandle
+) -> None:
+    api = voice_world.api
+    damkar = await field_user(murmur_server, "Damkar-1", "Damkar")
+    try:
+        await seat_in(voice_world, damkar, "Dispatch112-damkar")
+        api.delay_next("sendVoice", 60)  # held, never delivered: the bot dies while it waits
+        damkar.transmit(trimmed(await synthesise(SENTENCE)))
+        # Committed (file, voice log row, outbox row) and not yet sent: kill -9 now.
+        await api.wait_for(lambda: events(voice_world, "voice_recorded"), timeout=30, recheck=0.05)
+        await voice_world.bot.kill()
+        assert notes_in(voice_world, DAMKAR) == []
+        await voice_world.bot.start()
+        note = await api.wait_for(lambda: next(iter(notes_in(voice_world, DAMKAR)), None), timeout=40)
+        assert note.voice and note.caption and note.caption.startswith("🎙 Damkar-1")
+    finally:
+        await damkar.stop()
