@@ -168,6 +168,19 @@ async def test_a_call_takers_voice_note_is_played_in_the_agency_channel(
         with sqlite3.connect(voice_world.db) as db:
             played = db.execute("SELECT speaker, channel FROM voice_log WHERE direction = 'out'").fetchall()
         assert played == [("Ani", "Damkar, Polres, Dispatch")]
+
+        # The voice log: /lihat lists both, /rekaman sends a supervisor both recordings as voice notes.
+        sari = voice_world.supervisor
+        api.send_text(sari, sari, "/lihat 1")
+        timeline = await api.wait_message(sari.id, "pesan suara diputar")
+        assert "suara radio di kanal Damkar" in timeline.current_text
+        api.send_text(sari, sari, "/rekaman 1")
+        await api.wait_for(lambda: len(notes_in(voice_world, sari.id)) == 2, timeout=20)
+        back = notes_in(voice_world, sari.id)
+        assert [m.voice for m in back] == [ogg, notes_in(voice_world, DAMKAR)[0].voice]
+        assert back[0].caption and back[0].caption.startswith("🔊 #1 · Ani · kanal Damkar, Polres, Dispatch")
+        api.send_text(voice_world.damkar_member, voice_world.damkar, "/rekaman 1")
+        await api.wait_message(voice_world.damkar.id, "tidak terdaftar")
     finally:
         await damkar.stop()
 
