@@ -17,7 +17,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from bot.app import DispatchApp
-from bot.services.voice import PLAY_CHANNEL, PLAY_KIND, voice_files
+from bot.services.voice import PLAY_CHANNEL, PLAY_KIND, playback_failed, voice_files
 from bot.worker import WakeableLoop
 from radio_bridge.audio import AudioError, decode_to_pcm, normalise
 from radio_bridge.errors import RadioUnavailable, SpeechError
@@ -100,10 +100,9 @@ class VoicePlayer:
             return
         except (AudioError, SpeechError, OSError, KeyError, ValueError) as exc:
             log.error("voice note %s cannot be played: %s", row.id, exc)
-            async with self.app.store.transaction(self.app.clock()) as tx:
-                await tx.outbox.failed(row.id, str(exc))
-                await tx.events.add("delivery_failed", "radio", incident_id=row.incident_id, outbox_kind=row.kind,
-                                    error=str(exc)[:300])  # fmt: skip
+            chat = p.get("chat_id")
+            await playback_failed(self.app, row.id, row.incident_id, row.kind, int(chat) if chat else None,
+                                  row.target, int(p.get("number", 0)), str(exc))  # fmt: skip
             return
         async with self.app.store.transaction(self.app.clock()) as tx:
             await tx.outbox.sent(row.id, None)

@@ -203,3 +203,46 @@ async def test_a_transmission_survives_kill_9_before_its_send(
         assert note.voice and note.caption and note.caption.startswith("🎙 Damkar-1")
     finally:
         await damkar.stop()
+
+
+async def test_agency_members_answer_their_card_by_voice_and_bad_notes_are_refused(
+    voice_world: World, murmur_server: MurmurHandle
+) -> None:
+    api = voice_world.api
+    damkar = await field_user(murmur_server, "Damkar-1", "Damkar")
+    polres = await field_user(murmur_server, "Polres-1", "Polres")
+    try:
+        await seat_in(voice_world, damkar, "Dispatch112-damkar")
+        await seat_in(voice_world, polres, "Dispatch112-polres")
+        api.send_text(voice_world.call_taker, voice_world.call_taker, ONE_LINE)
+        card = await api.wait_message(DAMKAR, "#1")
+        bpbd_card = await api.wait_message(voice_world.bpbd.id, "#1")
+        await damkar.wait_text("#1", timeout=20)
+        pcm = trimmed(await synthesise(SECOND))
+        mp3 = io.BytesIO()
+        sf.write(mp3, np.frombuffer(pcm, dtype="<i2"), 48_000, format="MP3")
+        # A Damkar member answers the Damkar card with an MP3: it plays on Damkar only.
+        api.send_voice(voice_world.damkar_member, voice_world.damkar, mp3.getvalue(), duration=seconds_of(pcm),
+                       reply_to_message_id=card.message_id, as_audio="laporan.mp3")  # fmt: skip
+        await api.wait_message(DAMKAR, "diputar di kanal Damkar")
+        await damkar.wait_audio(seconds_of(pcm), timeout=40)
+        await api.wait_for(lambda: events(voice_world, "voice_played"), timeout=30, recheck=0.2)
+        assert [e["kanal"] for e in events(voice_world, "voice_played")] == ["Damkar"]
+        assert polres.audio_bytes == 0
+        # BPBD has no radio channel: told so. A note over getFile's 20 MB: refused before any download.
+        api.send_voice(voice_world.damkar_member, voice_world.bpbd, mp3.getvalue(), duration=2,
+                       reply_to_message_id=bpbd_card.message_id)  # fmt: skip
+        await api.wait_message(voice_world.bpbd.id, "tidak punya kanal radio")
+        confirmation = await api.wait_message(voice_world.call_taker.id, "#1")
+        downloads = len(api.calls_of("getFile"))
+        api.send_voice(voice_world.call_taker, voice_world.call_taker, bytes(21 * 1024 * 1024), duration=600,
+                       reply_to_message_id=confirmation.message_id)  # fmt: skip
+        await api.wait_message(voice_world.call_taker.id, "terlalu besar")
+        # Not Opus, not MP3: the call taker is told it cannot be played.
+        api.send_voice(voice_world.call_taker, voice_world.call_taker, b"bukan audio" * 100, duration=3,
+                       reply_to_message_id=confirmation.message_id)  # fmt: skip
+        await api.wait_message(voice_world.call_taker.id, "tidak dapat diputar", timeout=20)
+        assert len(api.calls_of("getFile")) == downloads + 1  # the big one was never fetched
+    finally:
+        await damkar.stop()
+        await polres.stop()

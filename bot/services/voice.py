@@ -131,7 +131,8 @@ async def queue_playback(
                                       incident_id=incident_id)  # fmt: skip
         for channel in channels:
             await tx.outbox.add(PLAY_CHANNEL, PLAY_KIND, channel, 2,
-                                {"path": name, "name": actor.name, "number": request.number, "voice_id": voice_id},
+                                {"path": name, "name": actor.name, "number": request.number, "voice_id": voice_id,
+                                 "chat_id": actor.chat_id},
                                 incident_id=incident_id)  # fmt: skip
         await tx.events.add("voice_queued", "telegram", actor_id=actor.id, actor_name=actor.name,
                             incident_id=incident_id, channels=channels, seconds=round(request.seconds, 2),
@@ -164,6 +165,21 @@ async def send_recordings(app: DispatchApp, actor: Actor, number: int, *, update
                                 incident_id=incident.id)  # fmt: skip
         await tx.events.add("voice_retrieved", "telegram", actor_id=actor.id, actor_name=actor.name,
                             incident_id=incident.id, count=len(records))  # fmt: skip
+    app.wake_telegram()
+
+
+async def playback_failed(app: DispatchApp, row_id: int, incident_id: int | None, kind: str, chat_id: int | None,
+                          channel: str, number: int, problem: str) -> None:  # fmt: skip
+    """A note that cannot be played (unreadable format): the row fails, the sender is told, audited."""
+    async with app.store.transaction(app.clock()) as tx:
+        await tx.outbox.failed(row_id, problem)
+        await tx.events.add(
+            "delivery_failed", "radio", incident_id=incident_id, outbox_kind=kind, error=problem[:300]
+        )
+        if chat_id is not None:
+            await reply(tx, chat_id, f"⚠️ Pesan suara untuk <b>#{number}</b> tidak dapat diputar di kanal "
+                        f"{esc(channel)}: {esc(problem[:200])}. Kirim sebagai pesan suara Telegram (rekam "
+                        "langsung) atau MP3.", incident_id=incident_id)  # fmt: skip
     app.wake_telegram()
 
 
