@@ -118,7 +118,7 @@ async def start_radio(app: DispatchApp, settings: Settings) -> RadioRuntime | No
     async def on_state(connected: bool) -> None:
         await holder["watch"].changed(connected)
 
-    voice = start_voice(app, settings, holder)
+    voice = start_voice(app, settings)
     link = RadioLink(
         host=mumble.host, port=mumble.port, username=mumble.username, password=mumble.password.get_secret_value(),
         certfile=mumble.certfile, keyfile=mumble.keyfile, channels=channels, on_message=on_message,

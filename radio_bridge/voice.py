@@ -49,5 +49,5 @@ class VoiceBridge:
         return [player.run()]
 
 
-def start_voice(app: DispatchApp, settings: Settings, _holder: dict[str, Any]) -> VoiceBridge | None:
+def start_voice(app: DispatchApp, settings: Settings) -> VoiceBridge | None:
     return VoiceBridge(app, settings) if settings.radio.voice else None

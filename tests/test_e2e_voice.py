@@ -14,6 +14,7 @@ import pytest
 import soundfile as sf
 
 from radio_bridge.audio import encode_ogg_opus
+from radio_bridge.client import C
 from radio_bridge.speech import synthesise
 from tests.botapi.model import SentMessage
 from tests.e2e import DAMKAR, World, make_world
@@ -57,7 +58,18 @@ def events(world: World, kind: str) -> list[dict[str, object]]:
 
 
 class Talker(Listener):
-    """A field user who also talks: PCM goes out through pymumble as a Mumble client sends it."""
+    """A field user who also talks: PCM goes out through pymumble as a Mumble client sends it.
+    It also notes when each speaker's frames arrived (first and last), to tell who spoke when."""
+
+    async def start(self) -> Talker:
+        await super().start()
+        self.frames: dict[str, list[float]] = {}
+
+        def on_sound(user: object, _chunk: object) -> None:  # pymumble thread; a list append is atomic
+            self.frames.setdefault(str(user["name"]), []).append(time.monotonic())  # type: ignore[index]
+
+        self._client.callbacks.add_callback(C.PYMUMBLE_CLBK_SOUNDRECEIVED, on_sound)
+        return self
 
     def transmit(self, pcm: bytes) -> None:
         self._client.sound_output.add_sound(pcm)
@@ -246,3 +258,32 @@ async def test_agency_members_answer_their_card_by_voice_and_bad_notes_are_refus
     finally:
         await damkar.stop()
         await polres.stop()
+
+
+async def test_playback_waits_until_the_channel_is_quiet(
+    voice_world: World, murmur_server: MurmurHandle
+) -> None:
+    api = voice_world.api
+    damkar = await field_user(murmur_server, "Damkar-1", "Damkar")
+    ear = await field_user(murmur_server, "Pendengar", "Damkar")
+    try:
+        await seat_in(voice_world, damkar, "Dispatch112-damkar")
+        api.send_text(voice_world.call_taker, voice_world.call_taker, ONE_LINE)
+        confirmation = await api.wait_message(voice_world.call_taker.id, "#1")
+        await damkar.wait_text("#1", timeout=20)
+        speech = trimmed(await synthesise(SENTENCE))
+        damkar.transmit(speech + speech)  # ~8 s on the air
+        await api.wait_for(lambda: ear.frames.get("Damkar-1"), timeout=10, recheck=0.02)
+        ogg = encode_ogg_opus(trimmed(await synthesise(SECOND)))
+        api.send_voice(voice_world.call_taker, voice_world.call_taker, ogg, duration=ogg_seconds(ogg),
+                       reply_to_message_id=confirmation.message_id)  # fmt: skip
+        await api.wait_for(lambda: ear.frames.get("Dispatch112-damkar"), timeout=40, recheck=0.02)
+        talk_ended, note_began = ear.frames["Damkar-1"][-1], ear.frames["Dispatch112-damkar"][0]
+        print(f"the note began {note_began - talk_ended:.2f}s after the field user stopped")
+        assert note_began > talk_ended + 0.5  # the bot waited for the end of the transmission (0.8 s cut)
+        await api.wait_for(lambda: notes_in(voice_world, DAMKAR), timeout=30)
+        await api.wait_for(lambda: len(events(voice_world, "voice_played")) >= 3, timeout=40, recheck=0.2)
+        assert len(all_notes(voice_world)) == 1  # the field user's transmission only
+    finally:
+        await damkar.stop()
+        await ear.stop()
