@@ -100,7 +100,7 @@ class RadioVoiceSettings(_Section):
     """Voice over the radio bridge (issue 10): field transmissions to Telegram, voice notes to Mumble."""
 
     voice: bool = True
-    voice_dir: str = ""  # audio files of the voice log, 0600 in a 0700 folder; "" = "voice" beside the database
+    voice_dir: str = ""  # voice log audio (0600 in a 0700 folder); "" = voice/ beside the database
     voice_retention_days: int = Field(default=30, ge=1)
     silence_cut: float = Field(default=0.8, gt=0.1, le=5.0)  # a transmission ends after this much quiet
     min_seconds: float = Field(default=0.5, ge=0)  # shorter transmissions are blips, not forwarded

@@ -31,9 +31,12 @@ class RadioRuntime:
     delivery: RadioDelivery
     murmur: EmbeddedMurmur | None = None
     workers: list[Any] = field(default_factory=list)
+    voice: Any = None  # radio_bridge.voice.VoiceBridge when [radio] voice is on
 
     async def stop(self) -> None:
         await self.link.stop()
+        if self.voice is not None:
+            await self.voice.stop()  # transmissions still open are stored, not lost
         if self.murmur is not None:
             await self.murmur.stop()
 
@@ -133,7 +136,7 @@ async def start_radio(app: DispatchApp, settings: Settings) -> RadioRuntime | No
     workers = [delivery.run()]
     if voice is not None:
         workers += voice.attach(link)
-    return RadioRuntime(link, delivery, murmur, workers)
+    return RadioRuntime(link, delivery, murmur, workers, voice)
 
 
 async def stop_radio(runtime: RadioRuntime | None) -> None:

@@ -86,6 +86,10 @@ class Segmenter:
                     done.append(piece)
         return done
 
+    def flush(self) -> list[Segment]:
+        """Close everything open now (shutdown): what was said is kept, blips still dropped."""
+        return self.due(float("inf"))
+
     def next_deadline(self) -> float | None:
         return min((c.last_loud + self.silence for c in self._open.values()), default=None)
 

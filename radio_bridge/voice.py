@@ -48,6 +48,9 @@ class VoiceBridge:
         self.receiver.start()
         return [player.run()]
 
+    async def stop(self) -> None:
+        await self.receiver.stop()
+
 
 def start_voice(app: DispatchApp, settings: Settings) -> VoiceBridge | None:
     return VoiceBridge(app, settings) if settings.radio.voice else None

@@ -53,10 +53,14 @@ class VoiceReceiver:
         self._task = asyncio.create_task(self._run(), name="radio-voice-in")
 
     async def stop(self) -> None:
+        """After the link stopped: close what is open and wait until every note is stored."""
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+            self._task = None
+        for piece in self.segmenter.flush():
+            self._hand_over(piece)
         if self._pending:
             await asyncio.gather(*self._pending, return_exceptions=True)
 

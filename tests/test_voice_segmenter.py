@@ -47,6 +47,14 @@ def test_a_transmission_ends_after_the_silence_cut() -> None:
     assert not seg.speaking("Damkar") and seg.next_deadline() is None
 
 
+def test_shutdown_keeps_what_was_said() -> None:
+    seg = Segmenter()
+    talk(seg, tone(1.0), 0.0)
+    talk(seg, tone(0.1), 0.0, speaker="Damkar-2")
+    assert [p.speaker for p in seg.flush()] == ["Damkar-1"]
+    assert seg.next_deadline() is None
+
+
 def test_a_blip_is_dropped() -> None:
     seg = Segmenter(min_seconds=0.5)
     end = talk(seg, tone(0.2), 0.0)
