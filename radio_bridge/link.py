@@ -80,7 +80,7 @@ class RadioLink:
         superuser_password: str | None = None,
         text_rate: float = 1.0,
         text_burst: int = 5,
-        on_sound: Callable[[str, str, bytes], None] | None = None,
+        on_sound: Callable[[str, str, bytes, int | None, str | None], None] | None = None,
     ) -> None:
         names = list(dict.fromkeys(channels))
         if not names:

@@ -63,7 +63,7 @@ class Seat:
         is_own_name: Callable[[str], bool],
         text_rate: float,
         text_burst: int,
-        on_sound: Callable[[str, str, bytes], None] | None = None,
+        on_sound: Callable[[str, str, bytes, int | None, str | None], None] | None = None,
     ) -> None:
         self.host, self.port, self.username, self.password = host, port, username, password
         self.certfile, self.keyfile = certfile, keyfile
@@ -73,7 +73,8 @@ class Seat:
         self._on_message = on_message
         self._on_change = on_change
         self._is_own_name = is_own_name
-        self._on_sound = on_sound  # (channel, speaker, pcm), called on the pymumble thread
+        # (channel, speaker, pcm, registered user id, certificate hash), called on the pymumble thread
+        self._on_sound = on_sound
         self.client: BridgeMumble | None = None
         self.channel_id: int | None = None
         self.up = False
@@ -212,7 +213,9 @@ class Seat:
         # pymumble thread: only hand the frame on. Our own seats never count as speakers.
         name = str(user["name"]) if user is not None else ""
         if self._on_sound is not None and name and not self._is_own_name(name):
-            self._on_sound(self.channel, name, bytes(chunk.pcm))
+            user_id, cert_hash = user.get("user_id"), user.get("hash")
+            self._on_sound(self.channel, name, bytes(chunk.pcm), None if user_id is None else int(user_id),
+                           str(cert_hash).lower() if cert_hash else None)  # fmt: skip
 
     # -- outgoing ----------------------------------------------------------
     def require(self) -> BridgeMumble:

@@ -22,18 +22,24 @@ class VoiceBridge:
         self.app = app
         self.player: VoicePlayer | None = None
         self.receiver = VoiceReceiver(self._store, segmenter, self._muted)
-        self.stored_at: list[tuple[float, float]] = []  # (end of speech, stored) monotonic, for benchmarks
 
-    def frame(self, channel: str, speaker: str, pcm: bytes) -> None:
-        self.receiver.frame(channel, speaker, pcm)  # pymumble thread
+    def frame(
+        self, channel: str, speaker: str, pcm: bytes, user_id: int | None, cert_hash: str | None
+    ) -> None:
+        self.receiver.frame(channel, speaker, pcm, user_id, cert_hash)  # pymumble thread
+
+    def agency_of(self, item: Transmission) -> str | None:
+        """Whose agency a speaker talks for: the [mumble.users] name mapping, as the ! commands use it on
+        this branch. At the merge with the registered-users change this must become the field commands'
+        rule (registered user id required; registered name or certificate hash): item carries both."""
+        return self.app.settings.mumble.users.get(item.speaker)
 
     def _muted(self, channel: str) -> bool:
         return self.player is not None and self.player.is_muted(channel)
 
     async def _store(self, item: Transmission) -> None:
-        await record_transmission(
-            self.app, item.speaker, item.channel, item.seconds, item.ogg, item.started_wall
-        )
+        await record_transmission(self.app, item.speaker, item.channel, item.seconds, item.ogg, item.started_wall,
+                                  agency=self.agency_of(item))  # fmt: skip
 
     def attach(self, link: RadioLink) -> list[Coroutine[Any, Any, None]]:
         self.player = VoicePlayer(self.app, link, self.receiver)

@@ -29,6 +29,8 @@ class Transmission:
     speaker: str
     ogg: bytes
     seconds: float
+    user_id: int | None  # the server's id of a registered speaker (None: the name proves nothing)
+    cert_hash: str | None
     started_wall: float  # epoch seconds, for the caption and the log
     ended_monotonic: float  # when the last voiced frame arrived (benchmarks)
 
@@ -47,6 +49,7 @@ class VoiceReceiver:
         self._task: asyncio.Task[None] | None = None
         self._pending: set[asyncio.Task[None]] = set()
         self._wall_offset = time.time() - time.monotonic()
+        self._who: dict[str, tuple[int | None, str | None]] = {}  # last identity the server gave a name
 
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -64,10 +67,13 @@ class VoiceReceiver:
         if self._pending:
             await asyncio.gather(*self._pending, return_exceptions=True)
 
-    def frame(self, channel: str, speaker: str, pcm: bytes) -> None:
+    def frame(self, channel: str, speaker: str, pcm: bytes, user_id: int | None = None,
+              cert_hash: str | None = None) -> None:  # fmt: skip
         """Called on a pymumble thread: stamp and enqueue, nothing else."""
         if self._loop is not None:
-            threadsafe(self._loop, self._on_frame, channel, speaker, pcm, time.monotonic())
+            threadsafe(
+                self._loop, self._on_frame, channel, speaker, pcm, time.monotonic(), (user_id, cert_hash)
+            )
 
     def speaking(self, channel: str) -> bool:
         return self.segmenter.speaking(channel)
@@ -75,7 +81,9 @@ class VoiceReceiver:
     def mute(self, channel: str) -> None:
         self.segmenter.discard_channel(channel)
 
-    def _on_frame(self, channel: str, speaker: str, pcm: bytes, at: float) -> None:
+    def _on_frame(self, channel: str, speaker: str, pcm: bytes, at: float,
+                  who: tuple[int | None, str | None] = (None, None)) -> None:  # fmt: skip
+        self._who[speaker] = who
         if self.is_muted(channel):
             self.segmenter.discard_channel(channel)
             return
@@ -102,7 +110,8 @@ class VoiceReceiver:
     async def _encode_and_store(self, piece: Segment) -> None:
         try:
             ogg = await asyncio.to_thread(encode_ogg_opus, piece.pcm)
-            await self.sink(Transmission(piece.channel, piece.speaker, ogg, piece.seconds,
+            user_id, cert_hash = self._who.get(piece.speaker, (None, None))
+            await self.sink(Transmission(piece.channel, piece.speaker, ogg, piece.seconds, user_id, cert_hash,
                                          piece.started_at + self._wall_offset, piece.ended_at))  # fmt: skip
         except Exception:
             # One broken note must not stop the radio; the audio is lost, so say so loudly.

@@ -51,7 +51,7 @@ def rows(app: DispatchApp, sql: str) -> list[tuple[object, ...]]:
 async def test_a_transmission_is_stored_with_its_voice_note_and_an_unmapped_one_only_audited(
     app: DispatchApp,
 ) -> None:
-    recorded = await record_transmission(app, "Damkar-1", "Damkar", 3.2, OGG, NOW - 4)
+    recorded = await record_transmission(app, "Damkar-1", "Damkar", 3.2, OGG, NOW - 4, agency="damkar")
     assert recorded is not None and recorded.chat_id == -1003
     assert recorded.caption.startswith("🎙 Damkar-1 · kanal Damkar · ") and recorded.caption.endswith(" WIB")
     [(path,)] = rows(app, "SELECT path FROM voice_log")
@@ -59,14 +59,14 @@ async def test_a_transmission_is_stored_with_its_voice_note_and_an_unmapped_one_
     assert (voice_files(app).folder / str(path)).stat().st_mode & 0o077 == 0
     [(kind, payload)] = rows(app, "SELECT kind, payload FROM outbox")
     assert kind == "voice" and json.loads(str(payload))["path"] == path  # a file reference, not base64
-    assert await record_transmission(app, "Tamu", "Damkar", 2.0, OGG, NOW) is None
+    assert await record_transmission(app, "Tamu", "Damkar", 2.0, OGG, NOW, agency=None) is None
     assert rows(app, "SELECT count(*) FROM voice_log") == [(1,)]
     assert rows(app, "SELECT actor_name FROM events WHERE kind = 'voice_unmapped'") == [("Tamu",)]
 
 
 async def test_recordings_are_deleted_after_the_retention_with_an_audit_event(app: DispatchApp) -> None:
-    await record_transmission(app, "Damkar-1", "Damkar", 3.0, OGG, NOW - 31 * DAY)
-    await record_transmission(app, "Damkar-1", "Damkar", 3.0, OGG, NOW - 29 * DAY)
+    await record_transmission(app, "Damkar-1", "Damkar", 3.0, OGG, NOW - 31 * DAY, agency="damkar")
+    await record_transmission(app, "Damkar-1", "Damkar", 3.0, OGG, NOW - 29 * DAY, agency="damkar")
     old, young = (str(r[0]) for r in rows(app, "SELECT path FROM voice_log ORDER BY at"))
     assert await purge_recordings(app) == 1
     folder = voice_files(app).folder

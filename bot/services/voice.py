@@ -55,10 +55,9 @@ def _channel_chat(app: DispatchApp, channel: str) -> tuple[int | None, str | Non
 
 
 async def record_transmission(app: DispatchApp, speaker: str, channel: str, seconds: float, ogg: bytes,
-                              started_at: float) -> Recorded | None:  # fmt: skip
-    """Store one field transmission and queue it as a voice note; unmapped speakers are only audited."""
-    # The name mapping of [mumble.users]; it must follow the field commands' registered-user rule.
-    agency = app.settings.mumble.users.get(speaker)
+                              started_at: float, *, agency: str | None) -> Recorded | None:  # fmt: skip
+    """Store one field transmission and queue it as a voice note. ``agency`` is who the radio edge says
+    the speaker talks for (None: unmapped or unregistered, only audited)."""
     now = app.clock()
     if agency is None:
         async with app.store.transaction(now) as tx:
