@@ -3,7 +3,7 @@
 Measured on this machine: a 7.8 s sentence encodes in 0.1-0.3 s at ~21 kbps
 (compression_level 0.95; libsndfile maps the level onto Opus' bitrate, 0.9 gave
 ~32 kbps, 1.0 ~8 kbps), and decodes in ~25 ms with its exact length (pre-skip
-handled). MP3 decodes in-process too; M4A needs ffmpeg, used only if installed.
+handled). MP3 decodes in-process too; M4A (AAC) needs ffmpeg (Debian, in make sysdeps), used when installed.
 All functions are blocking: call them through ``asyncio.to_thread``.
 """
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import shutil
 import subprocess
+import tempfile
 
 import numpy as np
 import soundfile as sf
@@ -53,10 +54,16 @@ def decode_to_pcm(data: bytes) -> bytes:
 
 def _ffmpeg_decode(data: bytes) -> bytes:
     assert FFMPEG is not None
-    done = subprocess.run(
-        [FFMPEG, "-v", "error", "-i", "pipe:0", "-f", "s16le", "-ac", "1", "-ar", str(RATE), "pipe:1"],
-        input=data, capture_output=True, timeout=60, check=False,
-    )  # fmt: skip
+    # From a file, not a pipe: an M4A from a phone often keeps its index (moov) at the end, which
+    # ffmpeg can only reach by seeking.
+    with tempfile.NamedTemporaryFile(prefix="suara-", suffix=".audio") as source:
+        source.write(data)
+        source.flush()
+        done = subprocess.run(
+            [FFMPEG, "-nostdin", "-v", "error", "-i", source.name, "-f", "s16le", "-ac", "1", "-ar", str(RATE),
+             "pipe:1"],
+            capture_output=True, timeout=60, check=False,
+        )  # fmt: skip
     if done.returncode != 0 or not done.stdout:
         raise AudioError(
             f"ffmpeg tidak dapat membaca berkas ini: {done.stderr.decode(errors='replace')[-160:]}"

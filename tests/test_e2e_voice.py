@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import sqlite3
+import subprocess
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -41,6 +42,14 @@ def ogg_seconds(data: bytes) -> float:
     info = sf.info(io.BytesIO(data))
     assert info.format == "OGG" and info.subtype == "OPUS", (info.format, info.subtype)
     return info.frames / info.samplerate
+
+
+def m4a(pcm: bytes, world: World) -> bytes:
+    raw, out = world.db.parent / "pesan.raw", world.db.parent / "pesan.m4a"
+    raw.write_bytes(pcm)
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "s16le", "-ar", "48000", "-ac", "1", "-i",
+                    str(raw), "-c:a", "aac", "-b:a", "64k", str(out)], check=True)  # fmt: skip
+    return out.read_bytes()
 
 
 def notes_in(world: World, chat_id: int) -> list[SentMessage]:
@@ -255,6 +264,13 @@ async def test_agency_members_answer_their_card_by_voice_and_bad_notes_are_refus
                        reply_to_message_id=confirmation.message_id)  # fmt: skip
         await api.wait_message(voice_world.call_taker.id, "tidak dapat diputar", timeout=20)
         assert len(api.calls_of("getFile")) == downloads + 1  # the big one was never fetched
+        # An M4A a call taker forwards from a phone (decoded with ffmpeg) plays on all three channels.
+        heard_before = damkar.audio_bytes
+        api.send_voice(voice_world.call_taker, voice_world.call_taker, m4a(pcm, voice_world),
+                       duration=seconds_of(pcm), reply_to_message_id=confirmation.message_id,
+                       as_audio="pesan.m4a")  # fmt: skip
+        await api.wait_for(lambda: len(events(voice_world, "voice_played")) >= 4, timeout=40, recheck=0.2)
+        assert damkar.audio_bytes - heard_before > len(pcm) * 0.9
     finally:
         await damkar.stop()
         await polres.stop()

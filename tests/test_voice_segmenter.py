@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import io
+import shutil
+import subprocess
+from pathlib import Path
 
 import numpy as np
+import pytest
 import soundfile as sf
 
-from radio_bridge.audio import decode_to_pcm, encode_ogg_opus, normalise, rms_dbfs
+from radio_bridge.audio import AudioError, decode_to_pcm, encode_ogg_opus, normalise, rms_dbfs
 from radio_bridge.segmenter import Segmenter
 
 FRAME = 0.02  # pymumble delivers 10-20 ms frames
@@ -119,3 +123,16 @@ def test_normalise_brings_quiet_speech_up_without_clipping() -> None:
     assert -23 < rms_dbfs(louder) < -17
     loud = normalise(tone(1.0, 0.99))
     assert np.max(np.abs(np.frombuffer(loud, dtype="<i2"))) <= 0.9 * 32767
+
+
+def test_an_m4a_from_a_phone_is_decoded_with_ffmpeg(tmp_path: Path) -> None:
+    assert shutil.which("ffmpeg"), "make sysdeps installs ffmpeg"
+    source, m4a = tmp_path / "in.raw", tmp_path / "pesan.m4a"
+    source.write_bytes(tone(4.0, 0.2))
+    # A file (not a pipe) so the index lands at the end, as phones write it.
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-f", "s16le", "-ar", "44100", "-ac", "1", "-i", str(source),
+                    "-c:a", "aac", "-b:a", "64k", str(m4a)], check=True)  # fmt: skip
+    pcm = decode_to_pcm(m4a.read_bytes())
+    assert abs(len(pcm) / 96_000 - 4.0 * 48_000 / 44_100) < 0.1  # the raw input was read as 44.1 kHz
+    with pytest.raises(AudioError):
+        decode_to_pcm(b"bukan audio" * 50)
