@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from telegram import Message, Update
 from telegram.ext import Application, CommandHandler, MessageHandler, filters
@@ -63,8 +64,9 @@ async def on_voice(update: Update, context: Context) -> None:
     data = bytes(await file.download_as_bytearray())
     if len(data) > limit * MB:
         raise Refused(f"Berkas suara terlalu besar (batas {limit:.0f} MB).", "voice_too_big")
-    request = PlayRequest(number=number, seconds=float(getattr(media, "duration", 0) or 0), audio=data,
-                          suffix=_suffix(message))  # fmt: skip
+    duration = getattr(media, "duration", 0) or 0  # an int today, a timedelta in PTB's next major version
+    seconds = duration.total_seconds() if isinstance(duration, timedelta) else float(duration)
+    request = PlayRequest(number=number, seconds=seconds, audio=data, suffix=_suffix(message))
     await queue_playback(app, actor, request, update_id=update.update_id)
 
 
