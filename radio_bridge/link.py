@@ -193,6 +193,11 @@ class RadioLink:
         seat.speak(pcm)
         return len(pcm) / 2 / SAMPLE_RATE
 
+    def channel_up(self, channel: str) -> bool:
+        """Our seat in ``channel`` is connected and in it (voice notes play per channel)."""
+        seat = self._seats.get(channel)
+        return seat is not None and seat.up
+
     def unsent_audio(self, channel: str) -> float:
         """Audio still queued for ``channel`` (voice playback waits for announcements to finish)."""
         seat = self._seats.get(channel)

@@ -53,14 +53,15 @@ class VoicePlayer:
         await self._loop.run(self._pass)
 
     async def _pass(self) -> float:
-        if not self.link.connected:
-            return 1.0
         now = self.app.clock()
         async with self.app.store.reading(now) as tx:
             rows = await tx.outbox.pending(PLAY_CHANNEL)
-        busy = False
+        busy = down = False
         for row in rows:
             if row.kind != PLAY_KIND or row.target in self._playing or row.due_at > now:
+                continue
+            if not self.link.channel_up(row.target):
+                down = True  # one seat down must not hold the other channels' notes
                 continue
             if self.receiver.speaking(row.target) or await self._announcement_waits(row.target):
                 busy = True  # someone is talking or an announcement goes first: look again shortly
@@ -68,7 +69,7 @@ class VoicePlayer:
             task = asyncio.create_task(self._play(row), name=f"voice-note-{row.id}")
             self._playing[row.target] = task
             task.add_done_callback(functools.partial(self._done, row.target))
-        return 0.1 if busy or self._playing else 5.0
+        return 0.1 if busy or self._playing else 1.0 if down else 5.0
 
     def _done(self, channel: str, _task: object = None) -> None:
         self._playing.pop(channel, None)

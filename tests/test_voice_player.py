@@ -22,6 +22,9 @@ NOW = 1_750_000_000.0
 class FakeLink:
     connected = True
 
+    def channel_up(self, _channel: str) -> bool:
+        return True
+
     def __init__(self) -> None:
         self.chunks: list[bytes] = []
         self.buffer = 0.0  # seconds of audio "still to play"; the test drains it by hand
