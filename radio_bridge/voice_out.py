@@ -60,6 +60,15 @@ class VoicePlayer:
         for row in rows:
             if row.kind != PLAY_KIND or row.target in self._playing or row.due_at > now:
                 continue
+            stale_after = self.app.settings.mumble.stale_after
+            if stale_after and row.created_at < now - stale_after:
+                # Like an announcement, a voice note kept back by an outage this long is news no more.
+                chat = row.payload.get("chat_id")
+                await playback_failed(self.app, row.id, row.incident_id, row.kind, int(chat) if chat else None,
+                                      row.target, int(row.payload.get("number", 0)),
+                                      f"tertunda lebih dari {stale_after // 60} menit (radio terputus)",
+                                      "Kirim ulang bila masih perlu.")  # fmt: skip
+                continue
             if not self.link.channel_up(row.target):
                 down = True  # one seat down must not hold the other channels' notes
                 continue

@@ -107,3 +107,22 @@ async def test_playback_mutes_the_receiver_on_that_channel_only(app: DispatchApp
     player._playing.pop("Damkar")
     player._done("Damkar")
     assert player.is_muted("Damkar")  # a short tail after the note, then open again
+
+
+async def test_a_note_kept_back_longer_than_stale_after_is_not_played_and_the_sender_is_told(
+    app: DispatchApp,
+) -> None:
+    async def sink(_t: Transmission) -> None:
+        return None
+
+    link = FakeLink()
+    player = VoicePlayer(app, link, VoiceReceiver(sink))  # type: ignore[arg-type]
+    payload = {"path": "x.ogg", "name": "Ani", "number": 4, "voice_id": 1, "chat_id": 111}
+    async with app.store.transaction(NOW - app.settings.mumble.stale_after - 1) as tx:
+        old = await tx.outbox.add("mumble", "radio_voice", "Dispatch", 2, payload)
+    await player._pass()
+    async with app.store.reading(NOW) as tx:
+        assert await tx.outbox.pending("mumble") == []
+        replies = await tx.outbox.pending("telegram")
+    assert link.chunks == [] and old
+    assert [r.target for r in replies] == ["111"] and "tidak dapat diputar" in replies[0].payload["html"]

@@ -168,8 +168,10 @@ async def send_recordings(app: DispatchApp, actor: Actor, number: int, *, update
 
 
 async def playback_failed(app: DispatchApp, row_id: int, incident_id: int | None, kind: str, chat_id: int | None,
-                          channel: str, number: int, problem: str) -> None:  # fmt: skip
-    """A note that cannot be played (unreadable format): the row fails, the sender is told, audited."""
+                          channel: str, number: int, problem: str,
+                          advice: str = "Kirim sebagai pesan suara Telegram (rekam langsung) atau MP3.") -> None:  # fmt: skip
+    """A note that cannot be played (unreadable, or kept back too long): the row fails, the sender is
+    told, audited."""
     async with app.store.transaction(app.clock()) as tx:
         await tx.outbox.failed(row_id, problem)
         await tx.events.add(
@@ -177,8 +179,7 @@ async def playback_failed(app: DispatchApp, row_id: int, incident_id: int | None
         )
         if chat_id is not None:
             await reply(tx, chat_id, f"⚠️ Pesan suara untuk <b>#{number}</b> tidak dapat diputar di kanal "
-                        f"{esc(channel)}: {esc(problem[:200])}. Kirim sebagai pesan suara Telegram (rekam "
-                        "langsung) atau MP3.", incident_id=incident_id)  # fmt: skip
+                        f"{esc(channel)}: {esc(problem[:200])}. {esc(advice)}", incident_id=incident_id)  # fmt: skip
     app.wake_telegram()
 
 
