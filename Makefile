@@ -2,7 +2,7 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
-SYS_PACKAGES := mumble-server espeak-ng sox libopus0
+SYS_PACKAGES := mumble-server espeak-ng sox libopus0 ffmpeg
 
 .PHONY: run test bench chaos lint sysdeps venv clean
 
@@ -19,6 +19,7 @@ sysdeps:
 	command -v murmurd >/dev/null 2>&1 || [ -x /usr/sbin/murmurd ] || missing="$$missing mumble-server"; \
 	command -v espeak-ng >/dev/null 2>&1 || missing="$$missing espeak-ng"; \
 	command -v sox >/dev/null 2>&1 || missing="$$missing sox"; \
+	command -v ffmpeg >/dev/null 2>&1 || missing="$$missing ffmpeg"; \
 	ldconfig -p 2>/dev/null | grep -q 'libopus.so.0' || missing="$$missing libopus0"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:$$missing"; \

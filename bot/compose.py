@@ -27,6 +27,7 @@ from bot.roster import seed_from_settings
 from bot.roster_jobs import schedule_roster_jobs
 from bot.services.privacy import purge_personal_data
 from bot.services.retention import prune_old_rows
+from bot.services.voice import purge_recordings
 from bot.settings import Settings, SettingsError
 from handlers import register_all
 from handlers.command_scopes import PtbMenuPort
@@ -156,6 +157,7 @@ def start_escalation_and_digests(app: DispatchApp, application: Application) -> 
         schedule_prune(application.job_queue, app)
         schedule_backups(application.job_queue, app)
         schedule_roster_jobs(application.job_queue, app)
+        schedule_voice_purge(application.job_queue, app)
     return workers
 
 
@@ -177,6 +179,16 @@ def schedule_prune(job_queue: JobQueue, app: DispatchApp) -> None:  # type: igno
                      app.settings.storage.keep_days)  # fmt: skip
 
     job_queue.run_repeating(prune, interval=6 * 3600, first=60, name="hapus-baris-lama")
+
+
+def schedule_voice_purge(job_queue: JobQueue, app: DispatchApp) -> None:  # type: ignore[type-arg]
+    async def purge(_context: ContextTypes.DEFAULT_TYPE) -> None:
+        removed = await purge_recordings(app)
+        if removed:
+            log.info("suara: %d rekaman lama dihapus (retensi %d hari)", removed,
+                     app.settings.radio.voice_retention_days)  # fmt: skip
+
+    job_queue.run_repeating(purge, interval=6 * 3600, first=30, name="hapus-rekaman-suara")
 
 
 async def _run_until_stopped(workers: list[Any]) -> int:

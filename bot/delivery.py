@@ -14,6 +14,7 @@ from bot.ports import DeliveryError, TelegramPort
 from bot.render import card as render_card
 from bot.services.common import PRIORITY_NOTICE, esc, reply
 from bot.services.groups import on_delivery_lost
+from bot.services.voice import voice_files
 from bot.worker import WakeableLoop
 from storage.records import OutboxRecord
 from storage.uow import Tx
@@ -119,6 +120,8 @@ class TelegramDelivery:
             data = base64.b64decode(row.payload["data"])
             caption = row.payload.get("caption", "") + (f"\n{REPEAT_MARK}" if maybe_repeat else "")
             message_id = await self.port.send_document(chat_id, data, row.payload["filename"], caption)
+        elif row.kind == "voice":
+            message_id = await self._send_voice(row, chat_id)
         elif row.kind == "leave":
             await self.port.leave_chat(chat_id)
         elif row.kind == "edit_text":  # a message that changes once, e.g. a panic alert taken: its buttons go
@@ -135,6 +138,14 @@ class TelegramDelivery:
         except DeliveryError as exc:
             if not exc.gone:
                 raise  # a message deleted meanwhile needs no edit; anything else is retried
+
+    async def _send_voice(self, row: OutboxRecord, chat_id: int) -> int:
+        # The audio stays a file of the voice log (not base64 in the row); deleted by retention = gone.
+        try:
+            ogg = await asyncio.to_thread(voice_files(self.app).read, str(row.payload["path"]))
+        except OSError as exc:
+            raise DeliveryError(f"berkas suara tidak ada: {exc}", permanent=True) from None
+        return await self.port.send_voice(chat_id, ogg, str(row.payload.get("caption", "")))
 
     async def _send_card(self, row: OutboxRecord, chat_id: int, maybe_repeat: bool) -> None:
         assert row.assignment_id is not None and row.incident_id is not None

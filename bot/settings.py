@@ -98,6 +98,18 @@ class MumbleSettings(_Section):
     users: dict[str, str] = {}  # registered Mumble name, or certificate SHA-1 hash -> agency code
 
 
+class RadioVoiceSettings(_Section):
+    """Voice over the radio bridge (issue 10): field transmissions to Telegram, voice notes to Mumble."""
+
+    voice: bool = True
+    voice_dir: str = ""  # voice log audio (0600 in a 0700 folder); "" = voice/ beside the database
+    voice_retention_days: int = Field(default=30, ge=1)
+    silence_cut: float = Field(default=0.8, gt=0.1, le=5.0)  # a transmission ends after this much quiet
+    min_seconds: float = Field(default=0.5, ge=0)  # shorter transmissions are blips, not forwarded
+    max_seconds: float = Field(default=60.0, ge=5, le=300)  # longer ones are split into several notes
+    max_download_mb: float = Field(default=20.0, gt=0, le=20.0)  # getFile's limit
+
+
 class RoutingSettings(_Section):
     path: str | None = None
 
@@ -285,6 +297,7 @@ class Settings(BaseSettings):
     chats: ChatsSettings = ChatsSettings()
     agencies: dict[str, AgencySettings] = {}
     mumble: MumbleSettings = MumbleSettings()
+    radio: RadioVoiceSettings = RadioVoiceSettings()
     routing: RoutingSettings = RoutingSettings()
     privacy: PrivacySettings = PrivacySettings()
     escalation: EscalationSettings = EscalationSettings()

@@ -20,6 +20,7 @@ from handlers import (
     rollcall,
     roster,
     views,
+    voice,
 )
 
 # edits first: an edited message never runs a command again. roster and rollcall before views and
@@ -41,6 +42,7 @@ FEATURES = (
     reports,
     membership,
     messages,
+    voice,
 )
 
 

@@ -100,6 +100,13 @@ class PtbTelegramPort:
             raise translate(exc) from exc
         return message.message_id
 
+    async def send_voice(self, chat_id: int, ogg: bytes, caption_html: str) -> int:
+        try:
+            message = await self.bot.send_voice(chat_id, ogg, caption=caption_html, parse_mode=ParseMode.HTML)
+        except Exception as exc:
+            raise translate(exc) from exc
+        return message.message_id
+
     async def leave_chat(self, chat_id: int) -> None:
         try:
             await self.bot.leave_chat(chat_id)

@@ -19,6 +19,7 @@ from radio_bridge.field import FieldCommands
 from radio_bridge.link import RadioLink
 from radio_bridge.murmur import EmbeddedMurmur
 from radio_bridge.secret_files import private_dir, stored_secret
+from radio_bridge.voice import start_voice
 
 log = logging.getLogger(__name__)
 DOWN_GRACE = 3.0  # a blip shorter than this is not worth a message to the call takers
@@ -30,9 +31,12 @@ class RadioRuntime:
     delivery: RadioDelivery
     murmur: EmbeddedMurmur | None = None
     workers: list[Any] = field(default_factory=list)
+    voice: Any = None  # radio_bridge.voice.VoiceBridge when [radio] voice is on
 
     async def stop(self) -> None:
         await self.link.stop()
+        if self.voice is not None:
+            await self.voice.stop()  # transmissions still open are stored, not lost
         if self.murmur is not None:
             await self.murmur.stop()
 
@@ -138,10 +142,12 @@ async def start_radio(app: DispatchApp, settings: Settings) -> RadioRuntime | No
     async def on_dropped(dropped: dict[str, int]) -> None:
         await holder["field"].on_dropped(dropped)
 
+    voice = start_voice(app, settings)
     link = RadioLink(
         host=mumble.host, port=mumble.port, username=mumble.username, password=password,
         certfile=mumble.certfile, keyfile=mumble.keyfile, channels=channels, on_message=on_message,
         on_state=on_state, superuser_password=superuser, on_dropped=on_dropped,
+        on_sound=voice.frame if voice else None,
     )  # fmt: skip
     delivery = RadioDelivery(app, link)
     holder["field"] = FieldCommands(app, link)
@@ -149,7 +155,10 @@ async def start_radio(app: DispatchApp, settings: Settings) -> RadioRuntime | No
     app.radio_enabled = True
     app.wake_radio = delivery.wake
     await link.start()
-    return RadioRuntime(link, delivery, murmur, [delivery.run()])
+    workers = [delivery.run()]
+    if voice is not None:
+        workers += voice.attach(link)
+    return RadioRuntime(link, delivery, murmur, workers, voice)
 
 
 async def stop_radio(runtime: RadioRuntime | None) -> None:

@@ -50,7 +50,7 @@ class RadioDelivery:
             return 0.01
         speaking_left = self._speaking_until - time.monotonic()
         for row in rows:
-            if row.due_at > now:
+            if row.due_at > now or row.kind == "radio_voice":  # voice notes: radio_bridge/voice_out.py
                 continue
             if row.kind == "radio_speak" and speaking_left > 0:
                 continue  # keep the queue reorderable: a later priority 1 may still jump ahead

@@ -37,6 +37,18 @@ TARGETS = {
 MAX_COMMAND = 1000
 
 
+def field_agency(app: DispatchApp, name: str, user_id: int | None, cert_hash: str | None) -> str | None:
+    """The agency a REGISTERED Mumble user speaks for, by registered name or certificate hash; None for
+    anyone else. One rule for the ! commands and for voice."""
+    if user_id is None:
+        return None  # not registered: the name proves nothing
+    agency = app.mumble_agency(name)
+    if agency is None and cert_hash:
+        # A certificate hash may be the key instead of the name (it survives a rename).
+        agency = app.mumble_agency(cert_hash) or app.mumble_agency(cert_hash.upper())
+    return agency
+
+
 class FieldCommands:
     def __init__(self, app: DispatchApp, link: RadioLink, strangers: Once | None = None) -> None:
         self.app = app
@@ -44,15 +56,7 @@ class FieldCommands:
         self.strangers = strangers or Once(interval=60.0)
 
     def agency_of(self, message: RadioMessage) -> str | None:
-        """The agency a registered sender reports for, by registered name or certificate hash."""
-        if not message.registered:
-            return None
-        agency = self.app.mumble_agency(message.sender)
-        cert = message.cert_hash
-        if agency is None and cert:
-            # A certificate hash may be the key instead of the name (it survives a rename).
-            agency = self.app.mumble_agency(cert) or self.app.mumble_agency(cert.upper())
-        return agency
+        return field_agency(self.app, message.sender, message.user_id, message.cert_hash)
 
     async def on_message(self, message: RadioMessage) -> None:
         text = message.text[:MAX_COMMAND]

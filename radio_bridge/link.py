@@ -95,6 +95,7 @@ class RadioLink:
         text_burst: int = MESSAGE_BURST,
         on_dropped: Callable[[dict[str, int]], Awaitable[None]] | None = None,
         admission: Admission | None = None,
+        on_sound: Callable[[str, str, bytes, int | None, str | None], None] | None = None,
     ) -> None:
         names = list(dict.fromkeys(channels))
         if not names:
@@ -126,6 +127,7 @@ class RadioLink:
                 on_change=self._seat_changed,
                 is_own_name=self._is_own_name,
                 budget=TextBudget(text_limit, text_burst),
+                on_sound=on_sound,
             )
         self._own_names = {seat.username for seat in self._seats.values()}
         self._primary = self._seats[names[0]]
@@ -221,6 +223,16 @@ class RadioLink:
             raise ValueError("PCM must be 16-bit samples")
         seat.speak(pcm)
         return len(pcm) / 2 / SAMPLE_RATE
+
+    def channel_up(self, channel: str) -> bool:
+        """Our seat in ``channel`` is connected and in it (voice notes play per channel)."""
+        seat = self._seats.get(channel)
+        return seat is not None and seat.up
+
+    def unsent_audio(self, channel: str) -> float:
+        """Audio still queued for ``channel`` (voice playback waits for announcements to finish)."""
+        seat = self._seats.get(channel)
+        return seat.unsent_audio() if seat is not None else 0.0
 
     async def wait_spoken(self, timeout: float) -> None:  # noqa: ASYNC109 (interface contract)
         """Wait until every queued announcement has been sent (audio plays at real time)."""

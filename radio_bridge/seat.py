@@ -63,6 +63,7 @@ class Seat:
         on_change: Callable[[], None],
         is_own_name: Callable[[str], bool],
         budget: TextBudget,
+        on_sound: Callable[[str, str, bytes, int | None, str | None], None] | None = None,
     ) -> None:
         self.host, self.port, self.username, self.password = host, port, username, password
         self.certfile, self.keyfile = certfile, keyfile
@@ -72,6 +73,8 @@ class Seat:
         self._on_message = on_message
         self._on_change = on_change
         self._is_own_name = is_own_name
+        # (channel, speaker, pcm, registered user id, certificate hash), called on the pymumble thread
+        self._on_sound = on_sound
         self.client: BridgeMumble | None = None
         self.channel_id: int | None = None
         self.up = False
@@ -134,6 +137,9 @@ class Seat:
             on_exit=lambda: threadsafe(loop, exited.set),
         )
         client.on_text = lambda mess: self._on_text(client, mess)
+        if self._on_sound is not None:
+            client.set_receive_sound(True)
+            client.callbacks.add_callback(C.PYMUMBLE_CLBK_SOUNDRECEIVED, self._sound)
         self.client = client
         await admin.connect(client, CONNECT_TIMEOUT)
         if self.channel not in admin.channel_names(client):
@@ -213,6 +219,14 @@ class Seat:
                 cert_hash=str(cert_hash).lower() if cert_hash else None,
             )
         )
+
+    def _sound(self, user: Any, chunk: Any) -> None:
+        # pymumble thread: only hand the frame on. Our own seats never count as speakers.
+        name = str(user["name"]) if user is not None else ""
+        if self._on_sound is not None and name and not self._is_own_name(name):
+            user_id, cert_hash = user.get("user_id"), user.get("hash")
+            self._on_sound(self.channel, name, bytes(chunk.pcm), None if user_id is None else int(user_id),
+                           str(cert_hash).lower() if cert_hash else None)  # fmt: skip
 
     # -- outgoing ----------------------------------------------------------
     def require(self) -> BridgeMumble:

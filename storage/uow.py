@@ -16,6 +16,7 @@ from storage.incidents import AssignmentRepo, IncidentRepo
 from storage.intake import CallRepo, DraftRepo, InboxRepo
 from storage.journal import EventRepo, OutboxRepo
 from storage.roster import RosterRepo
+from storage.voice import VoiceRepo
 
 
 class AlreadyHandled(Exception):
@@ -36,6 +37,7 @@ class Tx:
         self.blocks = BlockRepo(db, now)
         self.handoffs = HandoffRepo(db, now)
         self.roster = RosterRepo(db, now)
+        self.voice = VoiceRepo(db, now)
 
 
 class Store:

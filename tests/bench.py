@@ -4,6 +4,7 @@
     BENCH_FULL=1 python -m tests.bench     # the surge as specified: 100 incidents in 5 minutes
     BENCH_ONLY=dispatch,report python -m tests.bench
     python -m tests.bench --only aged      # one section (or several: --only dispatch,aged)
+    python -m tests.bench --only voice     # voice over the radio bridge (needs murmurd, ~3 minutes)
 
 Everything runs on loopback against the fake Bot API in tests/botapi; the tables are printed and
 also written to var/bench-results.md (var/bench-results-full.md with BENCH_FULL=1).
@@ -21,7 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from tests import bench_aged, bench_dispatch, bench_report, bench_surge
+from tests import bench_aged, bench_dispatch, bench_report, bench_surge, bench_voice
 from tests.bench_common import machine
 from tests.e2e import ROOT
 
@@ -43,7 +44,7 @@ def _only() -> str:
     if len(args) == 2 and args[0] == "--only":
         return args[1]
     if args:
-        raise SystemExit("usage: python -m tests.bench [--only dispatch,surge,report,aged]")
+        raise SystemExit("usage: python -m tests.bench [--only dispatch,surge,report,aged,voice]")
     return os.environ.get("BENCH_ONLY", "")
 
 
@@ -75,8 +76,13 @@ def main() -> int:
             lambda d: bench_aged.run(d, count=int(os.environ.get("BENCH_AGED_DISPATCHES", "100"))),
             bench_aged.render,
         ),
+        (
+            "5. Voice over the radio bridge (real murmurd, pymumble field users)",
+            lambda d: asyncio.run(bench_voice.run(d, rounds=int(os.environ.get("BENCH_VOICE_ROUNDS", "20")))),
+            bench_voice.render,
+        ),
     ]
-    keys = ["dispatch", "surge", "report", "aged"]
+    keys = ["dispatch", "surge", "report", "aged", "voice"]
     out = [f"# 112 Dispatch Bridge benchmarks\n\n{header}\n"]
     print(header.replace("  \n", "\n"), flush=True)
     total = time.monotonic()

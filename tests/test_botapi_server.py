@@ -243,6 +243,24 @@ async def test_send_photo_is_stored_and_downloadable(api: FakeBotApi, bot: Bot, 
     assert api.messages_in(GROUP)[-1].document == b"no,waktu\n42,10:00\n"
 
 
+async def test_voice_notes_both_ways(api: FakeBotApi, bot: Bot, group: Chat, caller: User) -> None:
+    ogg = b"OggS" + bytes(range(256)) * 4
+    sent = await bot.send_voice(GROUP, ogg, caption="🎙 <b>Damkar-1</b> · #42", parse_mode="HTML")
+    assert sent.voice is not None and sent.caption == "🎙 Damkar-1 · #42"
+    assert api.messages_in(GROUP)[-1].voice == ogg
+    assert bytes(await (await bot.get_file(sent.voice.file_id)).download_as_bytearray()) == ogg
+    # A user's voice note replying to the bot's message: the update quotes it, getFile serves the audio.
+    api.send_voice(caller, group, b"OggS-user", duration=3.4, reply_to_message_id=sent.message_id)
+    api.send_voice(caller, group, b"ID3-mp3", duration=2, as_audio="lagu.mp3")
+    voice_update, audio_update = (await bot.get_updates())[-2:]
+    message = voice_update.message
+    assert message is not None and message.voice is not None
+    assert message.reply_to_message is not None and message.reply_to_message.caption == "🎙 Damkar-1 · #42"
+    assert bytes(await (await bot.get_file(message.voice.file_id)).download_as_bytearray()) == b"OggS-user"
+    audio = audio_update.message.audio if audio_update.message else None
+    assert audio is not None and audio.file_name == "lagu.mp3" and audio.mime_type == "audio/mpeg"
+
+
 async def test_other_methods_parse(api: FakeBotApi, bot: Bot, group: Chat, caller: User) -> None:
     info = await bot.get_chat(GROUP)
     assert isinstance(info, ChatFullInfo) and info.title == "Damkar Kota Blitar"

@@ -66,6 +66,8 @@ def _describe(app: DispatchApp, kind: str, data: dict[str, object]) -> str:
     agency = app.routing.agency_short(str(data.get("agency", "")))
     if kind == "incident_created":
         return "dibuat"
+    if kind in ("voice_recorded", "voice_queued", "voice_played"):
+        return _describe_voice(kind, data)
     if kind == "assigned":
         return f"{agency} ditugaskan" + (" (telepon)" if data.get("by_phone") else "")
     if kind == "status":
@@ -84,3 +86,14 @@ def _describe(app: DispatchApp, kind: str, data: dict[str, object]) -> str:
         stage = stages.get(str(data.get("stage")), "eskalasi")
         return f"{agency}: {stage} (eskalasi {data.get('level')})"
     return kind
+
+
+def _describe_voice(kind: str, data: dict[str, object]) -> str:
+    seconds = float(str(data.get("seconds") or 0))
+    if kind == "voice_recorded":
+        return f"🎙 suara radio di kanal {data.get('kanal')} ({seconds:.0f} dtk) · /rekaman"
+    if kind == "voice_queued":
+        channels = data.get("channels")
+        names = ", ".join(str(c) for c in channels) if isinstance(channels, list) else ""
+        return f"🔊 pesan suara untuk kanal {names} ({seconds:.0f} dtk)"
+    return f"🔊 pesan suara diputar di kanal {data.get('kanal')}"

@@ -259,6 +259,8 @@ def _send_file(state: BotState, params: JSON, files: Files, field: str, folder: 
         raise bad_request("message caption is too long")
     file_id, filename, content = _upload(state, params, files, field, folder)
     kind: JSON = {"photo": content} if field == "photo" else {"document": content, "filename": filename}
+    if field in ("voice", "audio"):
+        kind = {"voice": content, "media_field": field}
     sent = _new_message(
         state, params, text=None, caption=caption, html=html, entities=entities, file_id=file_id, **kind
     )
@@ -273,6 +275,16 @@ def send_photo(state: BotState, params: JSON, files: Files) -> JSON:
 @method("sendDocument")
 def send_document(state: BotState, params: JSON, files: Files) -> JSON:
     return _send_file(state, params, files, "document", "documents")
+
+
+@method("sendVoice")
+def send_voice(state: BotState, params: JSON, files: Files) -> JSON:
+    return _send_file(state, params, files, "voice", "voice")
+
+
+@method("sendAudio")
+def send_audio(state: BotState, params: JSON, files: Files) -> JSON:
+    return _send_file(state, params, files, "audio", "music")
 
 
 @method("getFile")

@@ -56,6 +56,8 @@ class SentMessage:
     reply_markup: JSON | None = None
     photo: bytes | None = None
     document: bytes | None = None
+    voice: bytes | None = None  # sendVoice / sendAudio content
+    media_field: str | None = None  # "voice" or "audio"
     filename: str | None = None
     file_id: str | None = None
     caption: str | None = None

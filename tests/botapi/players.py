@@ -71,6 +71,32 @@ def edited_message(
     return edited
 
 
+def voice_content(
+    state: BotState,
+    chat: Chat | User | int,
+    audio: bytes,
+    duration: float,
+    reply_to_message_id: int | None,
+    as_audio: str | None,
+) -> JSON:
+    file_id = f"U{len(state.files) + 1:06d}"
+    folder = "music" if as_audio else "voice"
+    state.files[file_id] = (f"{folder}/{file_id}_{as_audio or 'note.oga'}", audio)
+    media: JSON = {
+        "file_id": file_id,
+        "file_unique_id": f"u{file_id}",
+        "duration": round(duration),
+        "mime_type": "audio/mpeg" if as_audio and as_audio.endswith(".mp3") else "audio/ogg",
+        "file_size": len(audio),
+    }
+    content: JSON = {"audio": media | {"file_name": as_audio}} if as_audio else {"voice": media}
+    if reply_to_message_id is not None:
+        quoted = state.quote(state.resolve_chat(chat).id, reply_to_message_id)
+        if quoted is not None:
+            content["reply_to_message"] = quoted
+    return content
+
+
 def callback_query(
     state: BotState, user: User, chat: Chat | User | int, message_id: int, data: str
 ) -> tuple[str, JSON]:

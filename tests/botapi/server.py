@@ -178,6 +178,21 @@ class FakeBotApi:
         content = players.text_content(self.state, chat, text, forward_from, reply_to_message_id)
         return self._enqueue("message", players.user_message(self.state, user, chat, content))
 
+    def send_voice(
+        self,
+        user: User,
+        chat: Chat | User | int,
+        audio: bytes,
+        *,
+        duration: float,
+        reply_to_message_id: int | None = None,
+        as_audio: str | None = None,
+    ) -> int:
+        """A user sends a voice note (OGG/Opus), or with ``as_audio`` (a file name) an audio file;
+        its content is then served by getFile and the file URL like Telegram's."""
+        content = players.voice_content(self.state, chat, audio, duration, reply_to_message_id, as_audio)
+        return self._enqueue("message", players.user_message(self.state, user, chat, content))
+
     def send_location(
         self, user: User, chat: Chat | User | int, lat: float, lon: float, *, live_period: int | None = None
     ) -> int:

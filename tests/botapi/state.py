@@ -129,6 +129,14 @@ class BotState:
                 "file_name": message.filename or "file",
                 "file_size": len(message.document or b""),
             }
+        if message.voice is not None:
+            data[message.media_field or "voice"] = {
+                "file_id": message.file_id,
+                "file_unique_id": f"u{message.file_id}",
+                "duration": 0,
+                "mime_type": "audio/ogg",
+                "file_size": len(message.voice),
+            }
         if message.caption is not None:
             data["caption"] = message.caption
             if message.entities:
