@@ -96,7 +96,10 @@ async def seat_in(world: World, user: Listener, seat: str) -> None:
 
 @pytest.fixture
 async def voice_world(tmp_path: Path, murmur_server: MurmurHandle) -> AsyncIterator[World]:
-    env = {"DISPATCH_MUMBLE__SUPERUSER_PASSWORD": SUPERUSER_PASSWORD}
+    env = {
+        "DISPATCH_MUMBLE__SUPERUSER_PASSWORD": SUPERUSER_PASSWORD,
+        "DISPATCH_MUMBLE__PASSWORD": murmur_server.server_password,
+    }
     async for world in make_world(tmp_path, mumble=radio_section(murmur_server), env=env):
         yield world
 
