@@ -43,6 +43,7 @@ ADMIN: Commands = (
     ("hubungkan", "Hubungkan grup lewat pemilih grup: /hubungkan kode"),
     ("lepas", "Lepas grup instansi: /lepas kode"),
     ("cabut", "Cabut peran: /cabut id [peran]"),
+    ("radio", "Peta radio Mumble: /radio nama kode · /radio hapus nama"),
     ("petugas", "Daftar petugas dan perannya"),
     ("apel", "Apel siaga ke semua grup instansi"),
 )

@@ -1,4 +1,4 @@
-"""/daftar, /lepas, /undang, /start <kode>, /petugas, /cabut, /hubungkan and chat_shared: the centre set
+"""/daftar, /lepas, /undang, /start <kode>, /petugas, /cabut, /radio, /hubungkan and chat_shared: the centre set
 up from Telegram. Authorisation is by numeric id against the roster ([access] admins always count)."""
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ from telegram import KeyboardButton, KeyboardButtonRequestChat, ReplyKeyboardMar
 from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
 from bot.services.common import Refused
+from bot.services.radio_users import radio_users
 from bot.services.roster import (
     bind_group,
     create_invite,
@@ -76,6 +77,13 @@ async def cabut(update: Update, context: Context) -> None:
 
 
 @guarded("anyone")
+async def radio(update: Update, context: Context) -> None:
+    await radio_users(
+        app_of(context), actor_of(update), args_after_command(update), update_id=update.update_id
+    )
+
+
+@guarded("anyone")
 async def hubungkan(update: Update, context: Context) -> None:
     """Telegram's own chat picker: the admin picks the group, the bot receives chat_shared."""
     app = app_of(context)
@@ -118,4 +126,5 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("petugas", petugas))
     application.add_handler(CommandHandler("cabut", cabut))
     application.add_handler(CommandHandler("hubungkan", hubungkan))
+    application.add_handler(CommandHandler("radio", radio))
     application.add_handler(MessageHandler(filters.StatusUpdate.CHAT_SHARED, chat_shared))

@@ -147,6 +147,10 @@ class RosterRepo(GroupCardsSql, RollcallSql):
             (name, agency),
         )
 
+    async def remove_mumble(self, name: str) -> bool:
+        cur = await self.db.execute("DELETE FROM roster_mumble WHERE name = ?", (name,))
+        return cur.rowcount > 0
+
     async def seed_once(self, item: str) -> bool:
         """True the first time this settings entry is seen: apply it. Later starts leave it alone."""
         cur = await self.db.execute(
