@@ -92,7 +92,8 @@ class TelegramDelivery:
             return
         except Exception as exc:  # a bug must not stop the worker; the row is retried and logged
             log.exception("delivery of outbox row %s failed", row.id)
-            await self._failed(row, DeliveryError(f"{type(exc).__name__}: {exc}"))
+            # It may have struck after Telegram took the message (recording it, say): in doubt.
+            await self._failed(row, DeliveryError(f"{type(exc).__name__}: {exc}", uncertain=True))
             return
         if self._outage:
             # Telegram answers again: what was backing off during the outage may go now, not in 30 s.
@@ -102,7 +103,7 @@ class TelegramDelivery:
 
     async def _send(self, row: OutboxRecord) -> None:
         chat_id = int(row.target)
-        maybe_repeat = row.attempts > 0
+        maybe_repeat = row.maybe_sent  # only a timeout or a crash mid-send; never a certain failure
         if row.kind in ("card", "card_repeat"):
             await self._send_card(row, chat_id, maybe_repeat)
             return
@@ -169,7 +170,7 @@ class TelegramDelivery:
                 due = now + exc.retry_after
             else:
                 due = now + min(MAX_BACKOFF, 0.5 * 2 ** min(attempts, 8)) * random.uniform(0.8, 1.2)
-            await tx.outbox.retry(row.id, due, str(exc))
+            await tx.outbox.retry(row.id, due, str(exc), uncertain=exc.uncertain)
         log.warning("outbox row %s to %s: %s (attempt %d)", row.id, row.target, exc, attempts)
 
     async def _warn_call_taker(self, tx: Tx, row: OutboxRecord, exc: DeliveryError) -> None:
