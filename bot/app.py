@@ -5,12 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.settings import Settings
 from bot.throttle import Throttle
 from routing.table import RoutingTable
 from storage.uow import Store
+
+if TYPE_CHECKING:
+    from bot.clockwatch import ClockWatch
+    from bot.watchdog import Alarms
 
 Clock = Callable[[], float]
 
@@ -29,6 +34,10 @@ class DispatchApp:
     stranger_replies: Throttle = field(default_factory=lambda: Throttle(limit=1, window=60.0))
     # Workers that re-read the database when something changed (the escalation scanner).
     wake_hooks: list[Callable[[], None]] = field(default_factory=list)
+    # Set by the composition root: trouble that persists goes to the log and the admins (bot/watchdog.py);
+    # the workers' waits are kept through wall clock steps (bot/clockwatch.py).
+    alarms: Alarms | None = None
+    clock_watch: ClockWatch | None = None
 
     @property
     def tz(self) -> ZoneInfo:

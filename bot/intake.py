@@ -9,20 +9,17 @@ import sqlite3
 from typing import Any
 
 from telegram import Update
-from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TimedOut
+from telegram.error import RetryAfter, TelegramError
 from telegram.ext import Application
 
 from bot.app import DispatchApp
 from bot.services.common import esc, reply
 from bot.throttle import Throttle, sender_of
+from bot.watchdog import resolved, trouble
 
 log = logging.getLogger(__name__)
 MAX_HANDLER_ATTEMPTS = 3
 FLOOD = "Terlalu banyak pesan dalam waktu singkat; sebagian diabaikan. Tunggu sebentar lalu ulangi."
-
-
-class FatalIntakeError(Exception):
-    pass
 
 
 class DurableIntake:
@@ -37,6 +34,9 @@ class DurableIntake:
         self.failed_now: dict[int, BaseException | None] = {}
 
     async def poll(self) -> None:
+        """Never stops on an odd answer: a 401/404, a 409, a body that is not JSON or a network error is
+        retried with backoff, and raised to the admins when it lasts (only getMe at start may end the
+        service: bot/compose.py)."""
         offset = await self._with_retry(self._next_offset)
         backoff = 0.5
         while True:
@@ -45,16 +45,16 @@ class DurableIntake:
                     offset=offset, timeout=self.poll_timeout, allowed_updates=Update.ALL_TYPES
                 )
                 backoff = 0.5
-            except InvalidToken as exc:
-                raise FatalIntakeError(f"telegram.token: token ditolak oleh Bot API ({exc})") from exc
             except RetryAfter as exc:
                 await asyncio.sleep(_seconds(exc.retry_after))
                 continue
-            except (TimedOut, Conflict, NetworkError) as exc:
+            except (TelegramError, ValueError, KeyError, TypeError) as exc:  # malformed answers too
                 log.warning("getUpdates failed: %s; retrying in %.1fs", exc, backoff)
+                await trouble(self.app, "getUpdates", f"{type(exc).__name__}: {exc}")
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 10.0)
                 continue
+            await resolved(self.app, "getUpdates")
             if not updates:
                 continue
             # Stored before the next getUpdates (with the new offset) confirms them to Telegram.

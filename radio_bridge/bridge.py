@@ -128,7 +128,7 @@ async def start_radio(app: DispatchApp, settings: Settings) -> RadioRuntime | No
     app.radio_enabled = True
     app.wake_radio = delivery.wake
     await link.start()
-    return RadioRuntime(link, delivery, murmur, [delivery.run()])
+    return RadioRuntime(link, delivery, murmur, [delivery.run])
 
 
 async def stop_radio(runtime: RadioRuntime | None) -> None:
