@@ -15,6 +15,7 @@ from telegram.error import InvalidToken, RetryAfter, TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, JobQueue
 
 from bot.app import DispatchApp
+from bot.clockwatch import ClockWatch
 from bot.delivery import TelegramDelivery
 from bot.digest import schedule_digests
 from bot.escalation import EscalationScanner
@@ -114,6 +115,8 @@ async def _serve(settings: Settings, routing: RoutingTable, store: Store) -> int
 
     application.add_error_handler(on_error)
     app.alarms = Alarms(app, settings.watchdog.alert_after)
+    app.clock_watch = ClockWatch(app, settings.watchdog.clock_step)
+    await app.clock_watch.check()  # a step back while the bot was down is applied before anything waits
     await _initialise(application, app)
     delivery = TelegramDelivery(app, PtbTelegramPort(application.bot))
     app.wake_telegram = delivery.wake

@@ -9,6 +9,7 @@ import logging
 import random
 
 from bot.app import DispatchApp
+from bot.clockwatch import settle_clock
 from bot.pacing import Pacer
 from bot.ports import DeliveryError, TelegramPort
 from bot.render import card as render_card
@@ -45,6 +46,7 @@ class TelegramDelivery:
             await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
 
     async def _dispatch_due(self) -> float:
+        await settle_clock(self.app)
         now = self.app.clock()
         async with self.app.store.reading(now) as tx:
             heads = await tx.outbox.heads("telegram")  # per chat: strict order by (priority, id)
