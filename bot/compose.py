@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import logging
 import signal
-import time
 from typing import Any
 
 from telegram import Update
@@ -22,6 +21,7 @@ from bot.escalation import EscalationScanner
 from bot.intake import DurableIntake
 from bot.services.privacy import purge_phones
 from bot.settings import Settings, SettingsError
+from bot.testclock import wall_clock
 from bot.watchdog import Alarms, Worker, resolved, supervise, trouble, worker_name
 from handlers import register_all
 from handlers.telegram_port import PtbTelegramPort
@@ -102,7 +102,7 @@ async def serve(settings: Settings) -> int:
 
 
 async def _serve(settings: Settings, routing: RoutingTable, store: Store) -> int:
-    app = DispatchApp(settings=settings, store=store, routing=routing, clock=time.time)
+    app = DispatchApp(settings=settings, store=store, routing=routing, clock=wall_clock())
     application = build_application(settings)
     application.bot_data["app"] = app
     register_all(application)
