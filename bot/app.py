@@ -6,6 +6,7 @@ import html
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.liveness import LoopState
@@ -14,6 +15,10 @@ from bot.settings import Settings
 from bot.throttle import Throttle
 from routing.table import RoutingTable
 from storage.uow import Store
+
+if TYPE_CHECKING:
+    from bot.clockwatch import ClockWatch
+    from bot.watchdog import Alarms
 
 Clock = Callable[[], float]
 
@@ -46,6 +51,10 @@ class DispatchApp:
 
     # The poll loop's heartbeat, for /healthz.
     liveness: LoopState = field(default_factory=LoopState)
+    # Set by the composition root: trouble that persists goes to the log and the admins (bot/watchdog.py);
+    # the workers' waits are kept through wall clock steps (bot/clockwatch.py).
+    alarms: Alarms | None = None
+    clock_watch: ClockWatch | None = None
 
     @property
     def tz(self) -> ZoneInfo:

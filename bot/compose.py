@@ -7,21 +7,21 @@ import asyncio
 import contextlib
 import logging
 import signal
-import time
 from typing import Any
 
 from telegram import Update
-from telegram.error import InvalidToken, NetworkError
+from telegram.error import InvalidToken, RetryAfter, TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, JobQueue
 
 from bot.app import DispatchApp
 from bot.backups import schedule_backups
+from bot.clockwatch import ClockWatch
 from bot.command_menu import CommandMenu
 from bot.delivery import TelegramDelivery
 from bot.digest import schedule_digests
 from bot.escalation import EscalationScanner
 from bot.handoff_escalation import HandoffScanner
-from bot.intake import DurableIntake, FatalIntakeError
+from bot.intake import DurableIntake
 from bot.metrics import Metrics
 from bot.roster import seed_from_settings
 from bot.roster_jobs import schedule_roster_jobs
@@ -29,6 +29,8 @@ from bot.services.privacy import purge_personal_data
 from bot.services.retention import prune_old_rows
 from bot.services.voice import purge_recordings
 from bot.settings import Settings, SettingsError
+from bot.testclock import wall_clock
+from bot.watchdog import Alarms, Worker, resolved, supervise, trouble, worker_name
 from handlers import register_all
 from handlers.command_scopes import PtbMenuPort
 from handlers.telegram_port import PtbTelegramPort
@@ -71,25 +73,47 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
     )
 
 
-async def _initialise(application: Application) -> None:  # type: ignore[type-arg]
+async def _initialise(application: Application, app: DispatchApp) -> None:  # type: ignore[type-arg]
+    """getMe until Telegram answers. Only a token it rejects (401/404) ends the service (exit 2)."""
     delay = 0.5
     while True:
         try:
             await application.initialize()
+            await resolved(app, "getMe")
             return
-        except InvalidToken as exc:
-            raise SettingsError("telegram.token", f"token ditolak oleh Bot API ({exc})") from None
-        except NetworkError as exc:
+        except InvalidToken:
+            # Not the exception's text: PTB puts the token itself into it.
+            raise SettingsError("telegram.token", "token ditolak oleh Bot API (401/404 pada getMe)") from None
+        except RetryAfter as exc:
+            wait = max(_seconds(exc.retry_after), delay)
+            log.warning("Bot API: 429 on getMe; retrying in %.1fs", wait)
+            await trouble(app, "getMe", f"429: {exc}")
+            await asyncio.sleep(wait)
+        except TelegramError as exc:  # unreachable, 5xx, a body that is not JSON: wait and retry
             log.warning("Bot API unreachable (%s); retrying in %.1fs", exc, delay)
+            await trouble(app, "getMe", f"{type(exc).__name__}: {exc}")
             await asyncio.sleep(delay)
             delay = min(delay * 2, 10.0)
+
+
+def _seconds(value: object) -> float:
+    total = getattr(value, "total_seconds", None)
+    return float(total()) if callable(total) else float(value)  # type: ignore[arg-type]
 
 
 async def serve(settings: Settings) -> int:
     routing = load_routing_for(settings)
     store = await Store.open(settings.storage.path)
-    app = DispatchApp(settings=settings, store=store, routing=routing, clock=time.time)
-    async with store.transaction(time.time()) as tx:
+    try:
+        return await _serve(settings, routing, store)
+    finally:
+        # Also when start-up fails (a rejected token): aiosqlite's thread would keep the process alive.
+        await store.close()
+
+
+async def _serve(settings: Settings, routing: RoutingTable, store: Store) -> int:
+    app = DispatchApp(settings=settings, store=store, routing=routing, clock=wall_clock())
+    async with store.transaction(app.clock()) as tx:
         seeded = await seed_from_settings(tx, settings)
         if seeded:
             await tx.events.add("roster_seeded", "system", items=seeded)
@@ -106,18 +130,21 @@ async def serve(settings: Settings) -> int:
 
     application.add_error_handler(on_error)
     metrics = Metrics()
+    http = await start_http(app, metrics)  # before the Bot API wait: a port in use stops start-up at once
     try:
-        http = await start_http(app, metrics)  # before the Bot API wait: a port in use stops start-up at once
-    except SettingsError:
-        await store.close()
+        app.alarms = Alarms(app, settings.watchdog.alert_after)
+        app.clock_watch = ClockWatch(app, settings.watchdog.clock_step)
+        await app.clock_watch.check()  # a step back while the bot was down is applied before anything waits
+        await _initialise(application, app)
+    except BaseException:
+        await stop_http(http)
         raise
-    await _initialise(application)
     app.bot_username = application.bot.username
     delivery = TelegramDelivery(app, metrics.metered(PtbTelegramPort(application.bot)))
     app.wake_telegram = delivery.wake
     menu = CommandMenu(app, PtbMenuPort(application.bot))
     app.wake_hooks.append(menu.wake)
-    workers: list[Any] = [intake.poll(), intake.process(), delivery.run(), menu.run()]
+    workers: list[Any] = [intake.poll, intake.process, delivery.run, menu.run]
     radio = await start_radio(app, settings)
     if radio is not None:
         workers += radio.workers
@@ -125,14 +152,13 @@ async def serve(settings: Settings) -> int:
     await application.start()
     log.info("112 Dispatch Bridge siap (bot @%s)", application.bot.username)
     try:
-        return await _run_until_stopped(workers)
+        return await _run_until_stopped(app, workers)
     finally:
         await stop_http(http)
         await delivery.drain()
         await stop_radio(radio)
         await application.stop()
         await application.shutdown()
-        await store.close()
 
 
 def start_escalation_and_digests(app: DispatchApp, application: Application) -> list[Any]:  # type: ignore[type-arg]
@@ -141,11 +167,11 @@ def start_escalation_and_digests(app: DispatchApp, application: Application) -> 
     if app.settings.escalation.enabled:
         scanner = EscalationScanner(app)
         app.wake_hooks.append(scanner.wake)
-        workers.append(scanner.run())
+        workers.append(scanner.run)
     if app.settings.handoff.chat_id is not None:
         handoffs = HandoffScanner(app)
         app.wake_hooks.append(handoffs.wake)
-        workers.append(handoffs.run())
+        workers.append(handoffs.run)
     if app.settings.digest.enabled:
         if application.job_queue is None:
             raise SettingsError(
@@ -191,26 +217,21 @@ def schedule_voice_purge(job_queue: JobQueue, app: DispatchApp) -> None:  # type
     job_queue.run_repeating(purge, interval=6 * 3600, first=30, name="hapus-rekaman-suara")
 
 
-async def _run_until_stopped(workers: list[Any]) -> int:
+async def _run_until_stopped(app: DispatchApp, workers: list[Worker]) -> int:
+    """Every worker supervised on its own: one failing is logged and restarted, the others go on."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    tasks = [asyncio.create_task(w) for w in workers]
-    stopper = asyncio.create_task(stop.wait())
-    done, _ = await asyncio.wait([*tasks, stopper], return_when=asyncio.FIRST_COMPLETED)
-    code = 0
-    for task in done:
-        if task is not stopper and task.exception() is not None:
-            exc = task.exception()
-            if isinstance(exc, FatalIntakeError):
-                log.error("%s", exc)
-                code = 2
-            else:
-                log.error("worker stopped", exc_info=exc)
-                code = 1
-    for task in [*tasks, stopper]:
+    assert app.alarms is not None
+    restart_max = app.settings.watchdog.restart_max
+    tasks = [
+        asyncio.create_task(supervise(worker_name(w), w, app.alarms, restart_max=restart_max))
+        for w in workers
+    ]
+    await stop.wait()
+    for task in tasks:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
-    return code
+    return 0

@@ -9,6 +9,7 @@ import logging
 import random
 
 from bot.app import DispatchApp
+from bot.clockwatch import settle_clock
 from bot.pacing import Pacer
 from bot.ports import DeliveryError, TelegramPort
 from bot.render import card as render_card
@@ -47,6 +48,7 @@ class TelegramDelivery:
             await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
 
     async def _dispatch_due(self) -> float:
+        await settle_clock(self.app)
         now = self.app.clock()
         async with self.app.store.reading(now) as tx:
             heads = await tx.outbox.heads("telegram")  # per chat: strict order by (priority, id)
@@ -94,7 +96,8 @@ class TelegramDelivery:
             return
         except Exception as exc:  # a bug must not stop the worker; the row is retried and logged
             log.exception("delivery of outbox row %s failed", row.id)
-            await self._failed(row, DeliveryError(f"{type(exc).__name__}: {exc}"))
+            # It may have struck after Telegram took the message (recording it, say): in doubt.
+            await self._failed(row, DeliveryError(f"{type(exc).__name__}: {exc}", uncertain=True))
             return
         if self._outage:
             # Telegram answers again: what was backing off during the outage may go now, not in 30 s.
@@ -104,7 +107,7 @@ class TelegramDelivery:
 
     async def _send(self, row: OutboxRecord) -> None:
         chat_id = int(row.target)
-        maybe_repeat = row.attempts > 0
+        maybe_repeat = row.maybe_sent  # only a timeout or a crash mid-send; never a certain failure
         if row.kind in ("card", "card_repeat"):
             await self._send_card(row, chat_id, maybe_repeat)
             return
@@ -197,7 +200,7 @@ class TelegramDelivery:
                 due = now + exc.retry_after
             else:
                 due = now + min(MAX_BACKOFF, 0.5 * 2 ** min(attempts, 8)) * random.uniform(0.8, 1.2)
-            await tx.outbox.retry(row.id, due, str(exc))
+            await tx.outbox.retry(row.id, due, str(exc), uncertain=exc.uncertain)
         log.warning("outbox row %s to %s: %s (attempt %d)", row.id, row.target, exc, attempts)
 
     async def _warn_call_taker(self, tx: Tx, row: OutboxRecord, exc: DeliveryError) -> None:

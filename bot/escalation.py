@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.app import DispatchApp
+from bot.clockwatch import settle_clock
 from bot.digest_text import duration_id
 from bot.render import place
 from bot.services.announce import announce
@@ -42,13 +43,13 @@ def next_step(waiting: Waiting, cfg: EscalationSettings) -> Step | None:
     p = waiting.priority
     if waiting.state == "notified":
         if waiting.escalation_level == 0:
-            return Step("repeat", waiting.notified_at + cfg.ack(p), waiting)
+            return Step("repeat", waiting.ack_base + cfg.ack(p), waiting)
         if waiting.escalation_level == 1:
-            return Step("alert", waiting.notified_at + cfg.alert(p), waiting)
+            return Step("alert", waiting.ack_base + cfg.alert(p), waiting)
         return None
     limit = cfg.arrive(p)
     if waiting.state == "en_route" and not waiting.arrival_escalated and limit and waiting.en_route_at:
-        return Step("arrive", waiting.en_route_at + limit, waiting)
+        return Step("arrive", waiting.en_route_at + waiting.arrive_shift + limit, waiting)
     return None
 
 
@@ -57,6 +58,7 @@ async def escalate_due(app: DispatchApp) -> float | None:
 
     Returns the epoch time of the next step still ahead, or None when nothing waits."""
     cfg = app.settings.escalation
+    await settle_clock(app)  # a wall clock step moves the deadlines before any is judged due
     for _ in range(5):  # each round advances or drops every due step; 3 rounds cover a whole ladder
         now = app.clock()
         async with app.store.reading(now) as tx:
@@ -100,8 +102,13 @@ async def _fire(app: DispatchApp, incident_id: int, kind: StepKind, group: Seque
         if kind == "repeat":
             await _repeat(tx, app, incident, taken)
         else:
-            await _alert(tx, app, incident, taken, kind)
+            shifts = {s.waiting.assignment_id: _shift_of(s) for s in group}
+            await _alert(tx, app, incident, taken, kind, shifts)
     log.info("escalation %s for #%s: %s", kind, incident.number, ", ".join(a.agency for a in taken))
+
+
+def _shift_of(step: Step) -> float:
+    return step.waiting.arrive_shift if step.kind == "arrive" else step.waiting.ack_shift
 
 
 def _level(kind: StepKind) -> int:
@@ -131,13 +138,16 @@ async def _repeat(tx: Tx, app: DispatchApp, incident: IncidentRecord, taken: lis
 
 
 async def _alert(tx: Tx, app: DispatchApp, incident: IncidentRecord, taken: list[AssignmentRecord],
-                 kind: StepKind) -> None:  # fmt: skip
+                 kind: StepKind, shifts: dict[int, float]) -> None:  # fmt: skip
+    # The wall times shown are the recorded ones; how long it has been is counted from the shifted
+    # base, which is what the deadline waited on (the same unless the wall clock was stepped).
     lines = [f"🚨 {_heading(app, incident)}"]
     if kind == "alert":
-        since = min(a.notified_at for a in taken)
-        when = app.local(since).strftime("%H:%M")
+        first = min(taken, key=lambda a: a.notified_at)
+        when = app.local(first.notified_at).strftime("%H:%M")
+        waited = tx.now - (first.notified_at + shifts.get(first.id, 0.0))
         lines.append(f"Belum ada konfirmasi dari <b>{esc(_names(app, taken))}</b> "
-                     f"sejak {when} WIB ({duration_id(tx.now - since)}).")  # fmt: skip
+                     f"sejak {when} WIB ({duration_id(waited)}).")  # fmt: skip
         phoned = [a for a in taken if a.chat_id is None]
         if phoned:
             lines.append(f"☎️ {esc(_names(app, phoned))} tanpa grup Telegram: telepon lagi.")
@@ -145,8 +155,9 @@ async def _alert(tx: Tx, app: DispatchApp, incident: IncidentRecord, taken: list
         for a in taken:
             left = a.en_route_at or a.notified_at
             name = esc(app.routing.agency_short(a.agency))
+            waited = tx.now - (left + shifts.get(a.id, 0.0))
             lines.append(f"{name} berangkat {app.local(left).strftime('%H:%M')} WIB"
-                         f" dan belum tiba di lokasi ({duration_id(tx.now - left)}).")  # fmt: skip
+                         f" dan belum tiba di lokasi ({duration_id(waited)}).")  # fmt: skip
     lines.append(f"👉 /lihat {incident.number}")
     text = "\n".join(lines)
     targets = [*app.supervisor_targets(), app.call_taker_target(incident.call_taker_id)]

@@ -9,21 +9,18 @@ import sqlite3
 from typing import Any
 
 from telegram import Update
-from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TimedOut
+from telegram.error import RetryAfter, TelegramError
 from telegram.ext import Application
 
 from bot.app import DispatchApp
 from bot.services.common import PRIORITY_LOW, esc, reply
 from bot.throttle import HANDLED_UPDATES, Throttle, counted, sender_of
+from bot.watchdog import resolved, trouble
 
 log = logging.getLogger(__name__)
 MAX_HANDLER_ATTEMPTS = 3
 FLOOD = "Terlalu banyak pesan dalam waktu singkat; sebagian diabaikan. Tunggu sebentar lalu ulangi."
 FLOOD_ANSWER_TIMEOUT = 4.0
-
-
-class FatalIntakeError(Exception):
-    pass
 
 
 class DurableIntake:
@@ -39,6 +36,9 @@ class DurableIntake:
         self._answers: set[asyncio.Task[None]] = set()
 
     async def poll(self) -> None:
+        """Never stops on an odd answer: a 401/404, a 409, a body that is not JSON or a network error is
+        retried with backoff, and raised to the admins when it lasts (only getMe at start may end the
+        service: bot/compose.py)."""
         offset = await self._with_retry(self._next_offset)
         backoff = 0.5
         while True:
@@ -48,17 +48,17 @@ class DurableIntake:
                 )
                 backoff = 0.5
                 self.app.liveness.polled()
-            except InvalidToken as exc:
-                raise FatalIntakeError(f"telegram.token: token ditolak oleh Bot API ({exc})") from exc
             except RetryAfter as exc:
                 await asyncio.sleep(_seconds(exc.retry_after))
                 continue
-            except (TimedOut, Conflict, NetworkError) as exc:
-                self.app.liveness.failed(f"getUpdates: {exc}")
+            except (TelegramError, ValueError, KeyError, TypeError) as exc:  # malformed answers too
+                self.app.liveness.failed(f"getUpdates: {type(exc).__name__}: {exc}")
                 log.warning("getUpdates failed: %s; retrying in %.1fs", exc, backoff)
+                await trouble(self.app, "getUpdates", f"{type(exc).__name__}: {exc}")
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 10.0)
                 continue
+            await resolved(self.app, "getUpdates")
             if not updates:
                 continue
             # Stored before the next getUpdates (with the new offset) confirms them to Telegram.

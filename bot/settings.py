@@ -282,6 +282,15 @@ class RollcallSettings(_Section):
         return value
 
 
+class WatchdogSettings(_Section):
+    """Staying up: a problem lasting longer than alert_after (seconds) is raised to the admins; a failed
+    worker is restarted after at most restart_max seconds; a wall clock jump over clock_step is a step."""
+
+    alert_after: float = Field(default=60.0, gt=0)
+    restart_max: float = Field(default=60.0, gt=0)
+    clock_step: float = Field(default=5.0, gt=0)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="DISPATCH_",
@@ -310,6 +319,7 @@ class Settings(BaseSettings):
     report: ReportSettings = ReportSettings()
     groups: GroupsSettings = GroupsSettings()
     rollcall: RollcallSettings = RollcallSettings()
+    watchdog: WatchdogSettings = WatchdogSettings()
 
     @field_validator("timezone")
     @classmethod

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import httpx
 from telegram import Bot, ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import (
@@ -13,6 +14,7 @@ from telegram.error import (
     InvalidToken,
     NetworkError,
     RetryAfter,
+    TelegramError,
     TimedOut,
 )
 
@@ -33,11 +35,23 @@ def _seconds(value: int | float | timedelta) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
+# The request never reached Telegram: nothing can have been delivered.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+
+
+def _reached_server(exc: Exception) -> bool:
+    """A network error after the request may have been read (a read timeout, a dropped connection)."""
+    cause = exc.__cause__
+    return isinstance(cause, httpx.HTTPError) and not isinstance(cause, _NOT_SENT)
+
+
 def translate(exc: Exception) -> DeliveryError:
+    """Sort a failure into: wait (429), give up (permanent), or retry; and a retry into certainly not
+    delivered (a 5xx or 429 answer, a refused connection) or uncertain (it may have arrived)."""
     if isinstance(exc, RetryAfter):
         return DeliveryError(f"429: {exc}", retry_after=_seconds(exc.retry_after))
     if isinstance(exc, TimedOut):
-        return DeliveryError(f"timeout: {exc}", uncertain=True)
+        return DeliveryError(f"timeout: {exc}", uncertain=_reached_server(exc))
     if isinstance(exc, BadRequest):
         text = str(exc).lower()
         if "message to edit not found" in text or "message can't be edited" in text:
@@ -50,10 +64,14 @@ def translate(exc: Exception) -> DeliveryError:
     if isinstance(exc, Forbidden):
         return DeliveryError(f"Forbidden: {exc}", permanent=True, chat_gone=True)
     if isinstance(exc, InvalidToken):
-        return DeliveryError(f"{type(exc).__name__}: {exc}", permanent=True)
+        # A 401/404 while running is an odd answer, not a verdict: the token passed getMe at start.
+        return DeliveryError(f"{type(exc).__name__}: {exc}")
     if isinstance(exc, NetworkError):
-        return DeliveryError(f"network: {exc}")
-    return DeliveryError(f"{type(exc).__name__}: {exc}")
+        return DeliveryError(f"network: {exc}", uncertain=_reached_server(exc))
+    if isinstance(exc, TelegramError):
+        # e.g. a 200 whose body is not JSON: Telegram answered, so the message may well be there.
+        return DeliveryError(f"{type(exc).__name__}: {exc}", uncertain=True)
+    return DeliveryError(f"{type(exc).__name__}: {exc}", uncertain=True)
 
 
 class PtbTelegramPort:

@@ -155,7 +155,8 @@ async def start_radio(app: DispatchApp, settings: Settings) -> RadioRuntime | No
     app.radio_enabled = True
     app.wake_radio = delivery.wake
     await link.start()
-    workers = [delivery.run()]
+    # Callables, so the watchdog can restart a worker that failed; voice's run as they are.
+    workers: list[Any] = [delivery.run]
     if voice is not None:
         workers += voice.attach(link)
     return RadioRuntime(link, delivery, murmur, workers, voice)

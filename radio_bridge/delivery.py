@@ -9,6 +9,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from bot.app import DispatchApp
+from bot.clockwatch import settle_clock
 from bot.worker import WakeableLoop
 from radio_bridge.errors import RadioError, RadioUnavailable, SpeechError
 from radio_bridge.link import RadioLink
@@ -40,6 +41,7 @@ class RadioDelivery:
         return await self._pass() if self.link.connected else 30.0
 
     async def _pass(self) -> float:
+        await settle_clock(self.app)  # a wall clock step must not make every row look stale at once
         now = self.app.clock()
         async with self.app.store.reading(now) as tx:
             rows = await tx.outbox.pending("mumble")

@@ -20,11 +20,18 @@ class Waiting:
     en_route_at: float | None
     escalation_level: int
     arrival_escalated: bool
+    # Seconds the deadlines' bases were moved by wall clock steps (bot/clockwatch.py).
+    ack_shift: float = 0.0
+    arrive_shift: float = 0.0
+
+    @property
+    def ack_base(self) -> float:
+        return self.notified_at + self.ack_shift
 
 
 _WAITING = """
 SELECT a.id, a.incident_id, a.agency, a.state, i.priority, a.notified_at, a.en_route_at,
-       a.escalation_level, a.arrival_escalated
+       a.escalation_level, a.arrival_escalated, a.ack_shift, a.arrive_shift
 FROM assignments a JOIN incidents i ON i.id = a.incident_id
 WHERE i.state = 'open'
   AND ((a.state = 'notified' AND a.escalation_level < ?)
@@ -41,7 +48,20 @@ class EscalationRepo:
         async with self.db.execute(_WAITING, (top_level,)) as c:
             rows = await c.fetchall()
         return [
-            Waiting(r[0], r[1], r[2], r[3], int(r[4]), float(r[5]), r[6], int(r[7]), bool(r[8])) for r in rows
+            Waiting(
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                int(r[4]),
+                float(r[5]),
+                r[6],
+                int(r[7]),
+                bool(r[8]),
+                ack_shift=float(r[9]),
+                arrive_shift=float(r[10]),
+            )
+            for r in rows
         ]
 
     async def take_level(self, assignment_id: int, level: int) -> bool:

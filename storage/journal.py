@@ -84,9 +84,12 @@ class OutboxRepo:
             return [OutboxRecord.from_row(r) for r in await c.fetchall()]
 
     async def begin_attempts(self, row_ids: list[int]) -> None:
-        # Committed before the sends: after a crash, attempts > 0 says "this may have gone out already".
+        # Committed before the sends: after a crash, an attempt still open says "this may have gone out".
+        # An attempt found open here was never concluded (a crash mid-send): from now on the row is in doubt.
         await self.db.executemany(
-            "UPDATE outbox SET attempts = attempts + 1 WHERE id = ?", [(i,) for i in row_ids]
+            "UPDATE outbox SET attempts = attempts + 1, maybe_sent = MAX(maybe_sent, attempt_open),"
+            " attempt_open = 1 WHERE id = ?",
+            [(i,) for i in row_ids],
         )
 
     async def sent(self, row_id: int, message_id: int | None) -> None:
@@ -94,14 +97,17 @@ class OutboxRepo:
         # database. Blanked so what it said stays only in the chat, unless the row asked to be kept
         # ("keep": a message a later edit re-reads, such as a panic alert; it holds no full number).
         await self.db.execute(
-            "UPDATE outbox SET state = 'sent', sent_at = ?, message_id = ?,"
+            "UPDATE outbox SET state = 'sent', sent_at = ?, message_id = ?, attempt_open = 0,"
             " payload = CASE WHEN json_extract(payload, '$.keep') = 1 THEN payload ELSE '{}' END WHERE id = ?",
             (self.now, message_id, row_id),
         )
 
-    async def retry(self, row_id: int, due_at: float, error: str) -> None:
+    async def retry(self, row_id: int, due_at: float, error: str, *, uncertain: bool = False) -> None:
+        """The attempt is concluded: certainly not delivered, or (uncertain) perhaps delivered."""
         await self.db.execute(
-            "UPDATE outbox SET due_at = ?, last_error = ? WHERE id = ?", (due_at, error[:500], row_id)
+            "UPDATE outbox SET due_at = ?, last_error = ?, attempt_open = 0, maybe_sent = MAX(maybe_sent, ?)"
+            " WHERE id = ?",
+            (due_at, error[:500], int(uncertain), row_id),
         )
 
     async def end_backoff(self, channel: str) -> None:

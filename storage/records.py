@@ -75,6 +75,8 @@ class OutboxRecord:
     created_at: float = 0.0
     due_at: float = 0.0
     attempts: int = 0
+    # A previous attempt may have delivered this already (a timeout, or a crash mid-send).
+    maybe_sent: bool = False
 
     @classmethod
     def from_row(cls, row: aiosqlite.Row) -> OutboxRecord:
@@ -90,6 +92,7 @@ class OutboxRecord:
             created_at=row["created_at"],
             due_at=row["due_at"],
             attempts=row["attempts"],
+            maybe_sent=bool(row["maybe_sent"] or row["attempt_open"]),
         )
 
 

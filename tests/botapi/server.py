@@ -54,6 +54,7 @@ class FakeBotApi:
         self._changes = ChangeSignal()
         self._faults: dict[str, deque[Fault]] = {}
         self._delays: dict[str, deque[Delay]] = {}
+        self._garbled: dict[str, deque[str]] = {}
         self._outage: int | None = None
         self._poll_in_flight = False
         self._closing = False
@@ -316,8 +317,15 @@ class FakeBotApi:
         queue = self._delays.setdefault(method.lower(), deque())
         queue.extend(Delay(seconds, deliver) for _ in range(count))
 
+    def garble_next(
+        self, method: str, count: int = 1, body: str = "<html><body>Bad Gateway</body></html>"
+    ) -> None:
+        """Answer the next calls with HTTP 200 and a body that is not JSON (a proxy's error page)."""
+        self._garbled.setdefault(method.lower(), deque()).extend(body for _ in range(count))
+
     def clear_faults(self) -> None:
         self._faults.clear()
+        self._garbled.clear()
 
     def outage(self, status: int = 502) -> None:
         self._outage = status
@@ -418,6 +426,11 @@ class FakeBotApi:
         except ValueError as exc:
             return web.json_response(ApiError(400, f"Bad Request: {exc}").envelope(), status=400)
         logged = params | {k: f"<file {n!r} {len(b)} bytes>" for k, (n, b) in files.items()}
+        garbled = _pop(self._garbled, name.lower())
+        if garbled is not None:
+            self.calls.append(Call(name, logged, 200))
+            self._changes.notify()
+            return web.Response(text=garbled, content_type="text/html")
         status = 499  # stays so when the client went away mid-request
         try:
             if self.latency:
