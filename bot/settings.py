@@ -248,6 +248,15 @@ class ReportSettings(_Section):
     sla_target: float = Field(default=95, ge=0, le=100)
 
 
+class SandboxSettings(_Section):
+    """The sandbox (`make run` without a token, `run.py --sandbox`): its console's address, and
+    `training`, set only by the sandbox, which marks every card and radio post LATIHAN."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    training: bool = False
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="DISPATCH_",
@@ -273,6 +282,7 @@ class Settings(BaseSettings):
     prank: PrankSettings = PrankSettings()
     handoff: HandoffSettings = HandoffSettings()
     report: ReportSettings = ReportSettings()
+    sandbox: SandboxSettings = SandboxSettings()
 
     @field_validator("timezone")
     @classmethod

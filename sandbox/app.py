@@ -1,0 +1,142 @@
+"""Starting the sandbox: the fake Telegram and the console on one port, murmurd, the radio listeners,
+and the bot itself (bot.compose.serve, unchanged) talking real HTTP to the fake."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import logging
+import secrets
+import sys
+from pathlib import Path
+
+from bot.compose import load_routing_for, serve
+from bot.settings import Settings, SettingsError
+from radio_bridge.errors import RadioError
+from radio_bridge.murmur import MURMURD, EmbeddedMurmur
+from routing.geo import load_centres
+from sandbox.botapi import FakeBotApi
+from sandbox.console import Console
+from sandbox.faults import Faults
+from sandbox.radio import RadioSide
+from storage.files import prepare_private
+from sandbox.world import TOKEN, World, build_world, populate, sandbox_settings
+
+log = logging.getLogger("sandbox")
+READY_WITHIN = 30.0
+
+
+def _fresh_database(path: Path) -> None:
+    """A sandbox session starts a fresh shift: the fake Telegram's chats live in memory, so the bot's
+    old cards could not be edited any more."""
+    for suffix in ("", "-wal", "-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            Path(f"{path}{suffix}").unlink()
+
+
+async def _start_murmur(base: Settings, world: World, var: Path, secret: str) -> EmbeddedMurmur | None:
+    if not base.mumble.enabled or not Path(MURMURD).exists():
+        log.warning("sandbox: murmurd tidak ada (apt-get install mumble-server); radio dimatikan")
+        return None
+    workdir = (var / "sandbox-murmur").absolute()
+    server = EmbeddedMurmur(workdir, base.mumble.port, secret, host=base.mumble.host)
+    try:
+        await server.start()
+        await server.ensure_channels([base.mumble.dispatch_channel, *world.radio_channels.values()])
+    except (RadioError, OSError) as exc:
+        log.error("sandbox: murmurd gagal (%s); radio dimatikan", exc)
+        await server.stop()
+        return None
+    return server
+
+
+async def run_sandbox(base: Settings, scenario: object | None = None) -> int:
+    routing = load_routing_for(base)
+    world = build_world(routing)
+    api = FakeBotApi(token=TOKEN, bot_username="dispatch112_latihan_bot")
+    populate(api, world)
+    var = Path(base.storage.path).parent
+    _fresh_database(var / "sandbox.sqlite3")
+    # The store makes var/ private; do it before murmurd starts, which then keeps its traverse bit.
+    prepare_private(var / "sandbox.sqlite3")
+    host, port = base.sandbox.host, base.sandbox.port
+    url = f"http://{host}:{port}"
+    secret = secrets.token_urlsafe(18)
+    settings = sandbox_settings(base, world, url, secret, var)
+    faults = Faults(api)
+    console = Console(api, settings, load_centres(routing), faults, radio_folder=(var / "sandbox-radio").absolute())
+    web_app = api.application()
+    console.mount(web_app)
+    try:
+        await api.start(port, host=host, app=web_app)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise SettingsError("sandbox.port", f"{host}:{port} sudah dipakai program lain") from None
+        raise SettingsError("sandbox.host", f"tidak bisa mendengarkan di {host}:{port} ({exc})") from None
+    murmur = await _start_murmur(base, world, var, secret)
+    radio: RadioSide | None = None
+    bot = asyncio.create_task(serve(settings))
+    try:
+        await _wait_ready(api, bot)
+        if murmur is not None:
+            radio = RadioSide(base.mumble.host, base.mumble.port,
+                              [base.mumble.dispatch_channel, *world.radio_channels.values()],
+                              world.mumble_users, console.radio_folder or var, api.notify)  # fmt: skip
+            await radio.start()
+            console.radio = radio
+            faults.stop_radio, faults.start_radio = _radio_switch(murmur, radio)
+        print(f"Konsol latihan 112 (sandbox, LATIHAN) siap: {url}/", flush=True)
+        if scenario is not None:
+            from sandbox.scenario_runner import play
+
+            play_task = asyncio.create_task(play(scenario, console, world, var))
+            console.panels["scenario_task"] = None
+            bot_or_done = await asyncio.wait([bot, play_task], return_when=asyncio.FIRST_COMPLETED)
+            if play_task in bot_or_done[0] and getattr(scenario, "auto", False):
+                bot.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await bot
+                return play_task.result()
+        return await bot
+    finally:
+        if not bot.done():
+            bot.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await bot
+        if radio is not None:
+            await radio.stop()
+        if murmur is not None:
+            await murmur.stop()
+        await api.stop()
+
+
+async def _wait_ready(api: FakeBotApi, bot: asyncio.Task[int]) -> None:
+    """Ready when the bot polls: the URL is printed only once a tap in the console reaches it."""
+    polling = asyncio.create_task(api.wait_polling(READY_WITHIN))
+    done, _ = await asyncio.wait([polling, bot], return_when=asyncio.FIRST_COMPLETED)
+    if bot in done:
+        polling.cancel()
+        bot.result()  # re-raises a SettingsError from start-up
+        raise SettingsError("sandbox", "bot berhenti sebelum siap")
+    polling.result()
+
+
+def _radio_switch(murmur: EmbeddedMurmur, radio: RadioSide) -> tuple[object, object]:
+    async def stop() -> None:
+        await radio.stop()
+        await murmur.stop()
+
+    async def start() -> None:
+        await murmur.start()
+        await radio.start()
+
+    return stop, start
+
+
+def main_sandbox(base: Settings, scenario: object | None = None) -> int:
+    try:
+        return asyncio.run(run_sandbox(base, scenario))
+    except SettingsError as exc:
+        print(f"Pengaturan salah: {exc}", file=sys.stderr)
+        return 2
