@@ -9,7 +9,6 @@ let actor = null;
 let open = [];              // chat ids shown side by side, newest first
 const seen = {};            // chat id -> highest message id already seen
 const replyTo = {};         // chat id -> message id the next text replies to
-const drafts = {};          // chat id -> text being typed
 let radioTab = null;
 let loading = false, again = false;
 const myTaps = new Set();
@@ -96,7 +95,7 @@ function messageHtml(chat, m) {
       `<button type="button" data-tap="${esc(b.data)}" data-msg="${m.id}" data-chat="${chat.id}">${esc(b.text)}</button>` :
       `<a href="${esc(b.url || "#")}" target="_blank">${esc(b.text)}</a>`).join("")}</div>`).join("")}</div>` : "";
   const force = m.force_reply ? `<div class="force">↩ Bot meminta balasan: <a href="#" data-reply="${m.id}" data-chat="${chat.id}">balas pesan ini</a></div>` : "";
-  const time = new Date(m.date * 1000).toLocaleTimeString("id-ID", { hour: "2-digit", minute: "2-digit" });
+  const time = new Date(m.date * 1000).toLocaleTimeString("id-ID", { hour: "2-digit", minute: "2-digit", timeZone: "Asia/Jakarta" });
   return `<div class="msg${mine ? " mine" : ""}" data-id="${m.id}"${m.deleted ? ' style="opacity:.4"' : ""}>` +
     `<div class="who">${esc(m.sender)}</div>${quote}<div class="body">${body}</div>${kb}${force}` +
     `<div class="meta">${m.edits ? "diubah · " : ""}${m.deleted ? "dihapus · " : ""}${time} · <a href="#" data-reply="${m.id}" data-chat="${chat.id}">balas</a></div></div>`;
@@ -123,10 +122,6 @@ function paneHtml(chat) {
 function renderPanes() {
   open = open.filter((id) => chatById(id));
   const el = $("#panes");
-  const keep = {};
-  for (const input of el.querySelectorAll(".composer input[name=text]")) drafts[input.closest("form").dataset.chat] = input.value;
-  const focused = document.activeElement?.closest?.(".composer")?.dataset.chat;
-  for (const d of el.querySelectorAll("details.loc[open]")) keep[d.closest("form").dataset.chat] = true;
   for (const id of open) {
     const chat = chatById(id);
     const top = chat.messages.length ? chat.messages[chat.messages.length - 1].id : 0;
@@ -134,17 +129,38 @@ function renderPanes() {
     if (asked) replyTo[id] = asked.id;
     seen[id] = top;
   }
-  el.innerHTML = open.length ? open.map((id) => paneHtml(chatById(id))).join("") : `<p class="hint">Pilih percakapan di kiri.</p>`;
-  for (const pane of el.querySelectorAll(".pane")) {
-    const id = pane.dataset.pane;
-    const input = $("input[name=text]", pane);
-    input.value = drafts[id] || "";
-    if (keep[id]) $("details.loc", pane).open = true;
-    if (focused === id) input.focus();
-    const box = $(".messages", pane); box.scrollTop = box.scrollHeight;
+  if (!open.length) { el.innerHTML = `<p class="hint">Pilih percakapan di kiri.</p>`; return; }
+  el.querySelector("p.hint")?.remove();
+  for (const old of el.querySelectorAll(".pane")) if (!open.includes(Number(old.dataset.pane))) old.remove();
+  for (const id of open) {
+    const html = paneHtml(chatById(id));
+    let node = el.querySelector(`.pane[data-pane="${id}"]`);
+    if (!node || node._html !== html) {
+      // Keep what the trainee was doing in this pane: the draft, the location form, the focus.
+      const keep = {};
+      if (node) {
+        for (const f of node.querySelectorAll("input,select")) keep[f.name] = f.value;
+        keep._open = node.querySelector("details.loc")?.open;
+        keep._focus = node.contains(document.activeElement) ? document.activeElement.name : null;
+      }
+      const fresh = document.createElement("div");
+      fresh.innerHTML = html;
+      const pane = fresh.firstElementChild;
+      pane._html = html;
+      for (const f of pane.querySelectorAll("input,select")) if (keep[f.name] !== undefined) f.value = keep[f.name];
+      if (keep._open) $("details.loc", pane).open = true;
+      if (node) node.replaceWith(pane); else el.appendChild(pane);
+      if (keep._focus) $(`[name="${keep._focus}"]`, pane)?.focus();
+      const box = $(".messages", pane); box.scrollTop = box.scrollHeight;
+      node = pane;
+    }
   }
+  // Newest first, left to right; moved only when the order changed (moving loses the focus).
+  const order = open.map((id) => el.querySelector(`.pane[data-pane="${id}"]`));
+  if (order.some((n, i) => el.children[i] !== n)) order.forEach((n) => el.appendChild(n));
   const list = document.getElementById("commands") || document.body.appendChild(Object.assign(document.createElement("datalist"), { id: "commands" }));
-  list.innerHTML = S.commands.map((c) => `<option value="/${esc(c.command)} ">${esc(c.description)}</option>`).join("");
+  const cmds = S.commands.map((c) => `<option value="/${esc(c.command)} ">${esc(c.description)}</option>`).join("");
+  if (list.innerHTML !== cmds) list.innerHTML = cmds;
 }
 
 function renderRadio() {
@@ -197,12 +213,12 @@ function renderScenario() {
 }
 
 document.addEventListener("click", async (e) => {
-  const t = e.target.closest("[data-chat],[data-close],[data-radio-tab],[data-unreply]");
+  const t = e.target.closest("[data-tap],[data-loc],[data-reply],[data-close],[data-radio-tab],[data-unreply],.chat-item");
   if (!t) return;
   if (t.dataset.close) { open = open.filter((x) => x !== Number(t.dataset.close)); render(); return; }
   if (t.dataset.radioTab) { radioTab = t.dataset.radioTab; renderRadio(); return; }
   if (t.dataset.unreply) { e.preventDefault(); delete replyTo[t.dataset.unreply]; renderPanes(); return; }
-  const chat = Number(t.dataset.chat);
+  const chat = Number(t.dataset.chat || t.dataset.loc);
   if (t.dataset.tap) {
     const r = await api("/api/tap", { user_id: actor, chat_id: chat, message_id: Number(t.dataset.msg), data: t.dataset.tap });
     myTaps.add(r.query_id); return;
@@ -229,7 +245,7 @@ document.addEventListener("submit", async (e) => {
   const text = form.text.value.trim();
   if (!text) return;
   await api("/api/send", { user_id: actor, chat_id: chat, text, reply_to: replyTo[chat] || null });
-  form.text.value = ""; drafts[chat] = ""; delete replyTo[chat];
+  form.text.value = ""; delete replyTo[chat]; renderPanes();
 });
 
 $("#actor").addEventListener("change", (e) => { actor = Number(e.target.value); if (!open.includes(actor)) openChat(actor); else render(); });

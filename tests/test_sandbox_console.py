@@ -1,0 +1,107 @@
+"""The sandbox console in a real headless browser (Debian's chromium driven by Playwright), against
+`python run.py` started without a token: the bot, the fake Telegram and murmurd all real."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Page, async_playwright, expect
+
+from tests.sandbox_support import ROOT, running_sandbox
+
+pytestmark = [pytest.mark.e2e, pytest.mark.radio]
+CHROMIUM = "/usr/bin/chromium"
+RINA, CALL_TAKERS = 1001, -1001000000001
+ONE_LINE = "/baru kebakaran | Sentul | Jl. Kenari 17 | 081234567890 | Rumah terbakar"
+
+
+def state(url: str) -> dict:  # type: ignore[type-arg]
+    with urllib.request.urlopen(f"{url}/api/state", timeout=5) as response:
+        return json.loads(response.read())  # type: ignore[no-any-return]
+
+
+def pane(page: Page, chat_id: int):  # type: ignore[no-untyped-def]
+    return page.locator(f'.pane[data-pane="{chat_id}"]')
+
+
+async def say(page: Page, chat_id: int, text: str) -> None:
+    box = pane(page, chat_id).locator("input[name=text]")
+    await box.fill(text)
+    await box.press("Enter")
+
+
+async def test_console_dispatch_tap_location_audio_and_outage() -> None:
+    if not Path(CHROMIUM).exists():
+        pytest.fail("chromium not installed: make sysdeps (apt-get install chromium)")
+    async with running_sandbox() as sandbox, async_playwright() as p:
+        assert sandbox.ready_after < 30
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = await browser.new_page(viewport={"width": 1500, "height": 900})
+        await page.goto(sandbox.url + "/")
+        await expect(page.locator(".badge")).to_have_text("LATIHAN")
+
+        # The call taker sends a one-line /baru in her private chat.
+        await page.select_option("#actor", str(RINA))
+        await expect(pane(page, RINA)).to_be_visible()
+        await say(page, RINA, ONE_LINE)
+        await expect(pane(page, RINA)).to_contain_text("Kebakaran tercatat", timeout=15_000)
+
+        # The card in the damkar group, marked LATIHAN; act as a damkar member and tap Terima.
+        damkar = next(c for c in state(sandbox.url)["chats"] if c["agency"] == "damkar")
+        item = page.locator(f'.chat-item[data-chat="{damkar["id"]}"]')
+        await expect(item.locator(".unread")).to_have_text("1")
+        await item.click()
+        card = pane(page, damkar["id"]).locator(".msg").last
+        await expect(card).to_contain_text("KEBAKARAN")
+        await expect(card).to_contain_text("LATIHAN")
+        assert await page.locator("#actor").input_value() == str(damkar["members"][0])
+        await card.get_by_role("button", name="Terima").click()
+        await expect(card).to_contain_text("Diterima", timeout=15_000)
+        await expect(card.locator(".meta")).to_contain_text("diubah")
+        await expect(card.get_by_role("button", name="Terima")).to_have_count(0)
+
+        # The call taker is told (in the call takers' group, where the call takers work).
+        await page.locator(f'.chat-item[data-chat="{CALL_TAKERS}"]').click()
+        await expect(pane(page, CALL_TAKERS)).to_contain_text("Damkar menerima #1", timeout=15_000)
+        await page.screenshot(path=str(ROOT / "docs" / "console.png"))
+
+        # The guided form, with the pin shared by picking a kelurahan from the list.
+        await page.locator(f'.chat-item[data-chat="{RINA}"]').click()
+        await page.select_option("#actor", str(RINA))
+        rina = pane(page, RINA)
+        await say(page, RINA, "/baru")
+        for choice in ("Pohon Tumbang", "Sukorejo", "Tlumpu"):
+            await rina.locator(".msg").last.get_by_role("button", name=choice, exact=True).click()
+        for answer in ("Jl. Mastrip 5", "-", "Pohon tumbang menutup jalan"):
+            await expect(rina.locator(".msg").last).not_to_contain_text(answer)
+            await say(page, RINA, answer)
+        await expect(rina.locator(".msg").last).to_contain_text("lokasi (pin)", timeout=15_000)
+        await rina.locator("details.loc summary").click()
+        await rina.locator("select[name=kel]").select_option(label="Tlumpu (Sukorejo)")
+        await rina.get_by_role("button", name="Kirim lokasi").click()
+        await expect(rina.locator(".msg").last).to_contain_text("Pin lokasi: ", timeout=15_000)
+        await expect(rina.locator(".msg").last).not_to_contain_text("Pin lokasi: -")
+        await expect(rina.locator(".msg").last.locator(".body")).to_contain_text("Tlumpu")
+
+        # The spoken announcement of #1 is playable: a WAV source of non-zero duration.
+        await page.locator('[data-radio-tab="Dispatch"]').click()
+        audio = page.locator("#radio-feed audio").first
+        await expect(audio).to_have_count(1, timeout=40_000)
+        duration = await audio.evaluate(
+            "a => a.readyState >= 1 ? a.duration : new Promise(r => a.addEventListener('loadedmetadata', () => r(a.duration)))"
+        )
+        assert duration > 1.0
+
+        # Bot API outage: nothing reaches the bot; once it ends, the command is answered.
+        await page.get_by_role("button", name="Bot API mati").click()
+        await expect(page.get_by_role("button", name="Bot API pulihkan")).to_be_visible()
+        await say(page, RINA, "/aktif")
+        await page.wait_for_timeout(0)  # the outage is state on the server, asserted next
+        assert state(sandbox.url)["faults"]["outage"] is True
+        await page.get_by_role("button", name="Bot API pulihkan").click()
+        await expect(rina.locator(".msg").last).not_to_contain_text("/aktif", timeout=30_000)
+        await expect(rina).to_contain_text("#1", timeout=30_000)
+        await browser.close()
