@@ -2,7 +2,7 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
-SYS_PACKAGES := mumble-server espeak-ng sox libopus0 chromium
+SYS_PACKAGES := mumble-server espeak-ng sox libopus0 chromium fonts-noto-color-emoji
 
 .PHONY: run test bench chaos lint sysdeps venv clean
 
@@ -21,6 +21,7 @@ sysdeps:
 	command -v sox >/dev/null 2>&1 || missing="$$missing sox"; \
 	ldconfig -p 2>/dev/null | grep -q 'libopus.so.0' || missing="$$missing libopus0"; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	[ -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || missing="$$missing fonts-noto-color-emoji"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYS_PACKAGES) >/dev/null; \

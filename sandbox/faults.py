@@ -116,6 +116,10 @@ class Faults:
             return self._note("Server radio (murmurd) dihentikan")
         return self._note("Radio tidak tersedia di sandbox ini")
 
+    def refused(self) -> int:
+        """Calls the fake refused with the outage's 502 (the bot's polls and sends during it)."""
+        return sum(1 for c in self.api.calls if c.http_status == 502)
+
     def status(self) -> JSON:
-        return {"outage": self.outage, "radio_down": self.radio_down,
+        return {"outage": self.outage, "radio_down": self.radio_down, "refused": self.refused(),
                 "migrated": {str(k): v for k, v in self.migrated.items()}, "log": self.log[-20:]}  # fmt: skip

@@ -198,6 +198,7 @@ function renderFaults() {
   const F = S.faults;
   const outage = $("#f-outage"); outage.textContent = F.outage ? "Bot API pulihkan" : "Bot API mati"; outage.classList.toggle("on", F.outage);
   const radio = $("#f-radio"); radio.textContent = F.radio_down ? "Radio hidupkan" : "Radio mati"; radio.classList.toggle("on", F.radio_down);
+  $("#refused").textContent = F.refused ? `Panggilan Bot API yang ditolak (502): ${F.refused}` : "";
   $("#fault-log").innerHTML = F.log.map((l) => `<li>${esc(l)}</li>`).join("");
 }
 
