@@ -81,20 +81,11 @@ def _sandbox(settings: Settings, args: argparse.Namespace) -> int:
     from sandbox.app import main_sandbox
     from storage.backup import BackupError, service_lock
 
-    scenario = None
-    if args.scenario:
-        from sandbox.scenario import ScenarioError, load_scenario
-
-        try:
-            scenario = load_scenario(args.scenario, auto=args.auto)
-        except ScenarioError as exc:
-            print(f"Skenario salah: {exc}", file=sys.stderr)
-            return 2
     configure_logging()
     try:
         # The sandbox's own database beside the production one, never the production one.
         with service_lock(Path(settings.storage.path).parent / "sandbox.sqlite3"):
-            return main_sandbox(settings, scenario)
+            return main_sandbox(settings, args.scenario, auto=args.auto)
     except BackupError as exc:
         print(f"Gagal mulai: {exc}", file=sys.stderr)
         return 2

@@ -12,7 +12,9 @@ import sys
 from pathlib import Path
 
 from bot.compose import load_routing_for, serve
-from bot.settings import Settings, SettingsError
+from pydantic import ValidationError
+
+from bot.settings import EscalationSettings, Settings, SettingsError
 from radio_bridge.errors import RadioError
 from radio_bridge.murmur import MURMURD, EmbeddedMurmur
 from routing.geo import load_centres
@@ -20,6 +22,8 @@ from sandbox.botapi import FakeBotApi
 from sandbox.console import Console
 from sandbox.faults import Faults
 from sandbox.radio import RadioSide
+from sandbox.scenario import Scenario, ScenarioError, load_scenario
+from sandbox.scenario_runner import play
 from storage.files import prepare_private
 from sandbox.world import TOKEN, World, build_world, populate, sandbox_settings
 
@@ -51,7 +55,7 @@ async def _start_murmur(base: Settings, world: World, var: Path, secret: str) ->
     return server
 
 
-async def run_sandbox(base: Settings, scenario: object | None = None) -> int:
+async def run_sandbox(base: Settings, scenario: Scenario | None = None) -> int:
     routing = load_routing_for(base)
     world = build_world(routing)
     api = FakeBotApi(token=TOKEN, bot_username="dispatch112_latihan_bot")
@@ -88,16 +92,10 @@ async def run_sandbox(base: Settings, scenario: object | None = None) -> int:
             faults.stop_radio, faults.start_radio = _radio_switch(murmur, radio)
         print(f"Konsol latihan 112 (sandbox, LATIHAN) siap: {url}/", flush=True)
         if scenario is not None:
-            from sandbox.scenario_runner import play
-
-            play_task = asyncio.create_task(play(scenario, console, world, var))
-            console.panels["scenario_task"] = None
-            bot_or_done = await asyncio.wait([bot, play_task], return_when=asyncio.FIRST_COMPLETED)
-            if play_task in bot_or_done[0] and getattr(scenario, "auto", False):
-                bot.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await bot
-                return play_task.result()
+            player = asyncio.create_task(play(scenario, console, world, var, routing))
+            done, _ = await asyncio.wait([bot, player], return_when=asyncio.FIRST_COMPLETED)
+            if player in done and scenario.auto:
+                return player.result()  # headless: the score is saved, the sandbox ends
         return await bot
     finally:
         if not bot.done():
@@ -134,9 +132,33 @@ def _radio_switch(murmur: EmbeddedMurmur, radio: RadioSide) -> tuple[object, obj
     return stop, start
 
 
-def main_sandbox(base: Settings, scenario: object | None = None) -> int:
+def main_sandbox(base: Settings, scenario_file: str | None = None, *, auto: bool = False) -> int:
     try:
+        scenario = None
+        if scenario_file:
+            routing = load_routing_for(base)
+            world = build_world(routing)
+            channels = [base.mumble.dispatch_channel, *world.radio_channels.values()]
+            try:
+                scenario = load_scenario(scenario_file, routing, world.mumble_users, channels, auto=auto)
+            except ScenarioError as exc:
+                print(f"Skenario salah: {exc}", file=sys.stderr)
+                return 2
+            base = _with_escalation(base, scenario)
         return asyncio.run(run_sandbox(base, scenario))
     except SettingsError as exc:
         print(f"Pengaturan salah: {exc}", file=sys.stderr)
         return 2
+
+
+def _with_escalation(base: Settings, scenario: Scenario) -> Settings:
+    """A short drill may shorten the escalation deadlines ([escalation] in the scenario file)."""
+    if not scenario.escalation:
+        return base
+    try:
+        escalation = EscalationSettings.model_validate(base.escalation.model_dump() | scenario.escalation)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        key = ".".join(str(p) for p in error["loc"]) or "escalation"
+        raise SettingsError(f"{scenario.path}: escalation.{key}", str(error["msg"]).removeprefix("Value error, ")) from None
+    return base.model_copy(update={"escalation": escalation})
