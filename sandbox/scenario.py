@@ -3,6 +3,7 @@ with the answer the trainee should give. A bad file is refused with the key or l
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from typing import Literal
@@ -107,7 +108,8 @@ def load_scenario(path: str | Path, routing: RoutingTable, mumble_users: dict[st
     try:
         raw = tomllib.loads(file.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{file}: TOML tidak valid ({exc})") from None
+        where = re.sub(r"\(at line (\d+), column (\d+)\)", r"(baris \1, kolom \2)", str(exc))
+        raise ScenarioError(f"{file}: TOML tidak valid: {where}") from None
     except UnicodeDecodeError:
         raise ScenarioError(f"{file}: bukan teks UTF-8") from None
     try:
