@@ -9,11 +9,12 @@ import errno
 import logging
 import secrets
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from bot.compose import load_routing_for, serve
 from pydantic import ValidationError
 
+from bot.compose import load_routing_for, serve
 from bot.settings import EscalationSettings, Settings, SettingsError
 from radio_bridge.errors import RadioError
 from radio_bridge.murmur import MURMURD, EmbeddedMurmur
@@ -24,11 +25,12 @@ from sandbox.faults import Faults
 from sandbox.radio import RadioSide
 from sandbox.scenario import Scenario, ScenarioError, load_scenario
 from sandbox.scenario_runner import play
-from storage.files import prepare_private
 from sandbox.world import TOKEN, World, build_world, populate, sandbox_settings
+from storage.files import prepare_private
 
 log = logging.getLogger("sandbox")
 READY_WITHIN = 30.0
+Switch = Callable[[], Awaitable[None]]
 
 
 def _fresh_database(path: Path) -> None:
@@ -40,7 +42,7 @@ def _fresh_database(path: Path) -> None:
 
 
 async def _start_murmur(base: Settings, world: World, var: Path, secret: str) -> EmbeddedMurmur | None:
-    if not base.mumble.enabled or not Path(MURMURD).exists():
+    if not base.mumble.enabled or not await asyncio.to_thread(Path(MURMURD).exists):
         log.warning("sandbox: murmurd tidak ada (apt-get install mumble-server); radio dimatikan")
         return None
     workdir = (var / "sandbox-murmur").absolute()
@@ -69,7 +71,9 @@ async def run_sandbox(base: Settings, scenario: Scenario | None = None) -> int:
     secret = secrets.token_urlsafe(18)
     settings = sandbox_settings(base, world, url, secret, var)
     faults = Faults(api)
-    console = Console(api, settings, load_centres(routing), faults, radio_folder=(var / "sandbox-radio").absolute())
+    console = Console(
+        api, settings, load_centres(routing), faults, radio_folder=(var / "sandbox-radio").absolute()
+    )
     web_app = api.application()
     console.mount(web_app)
     try:
@@ -120,7 +124,7 @@ async def _wait_ready(api: FakeBotApi, bot: asyncio.Task[int]) -> None:
     polling.result()
 
 
-def _radio_switch(murmur: EmbeddedMurmur, radio: RadioSide) -> tuple[object, object]:
+def _radio_switch(murmur: EmbeddedMurmur, radio: RadioSide) -> tuple[Switch, Switch]:
     async def stop() -> None:
         await radio.stop()
         await murmur.stop()
@@ -160,5 +164,7 @@ def _with_escalation(base: Settings, scenario: Scenario) -> Settings:
     except ValidationError as exc:
         error = exc.errors()[0]
         key = ".".join(str(p) for p in error["loc"]) or "escalation"
-        raise SettingsError(f"{scenario.path}: escalation.{key}", str(error["msg"]).removeprefix("Value error, ")) from None
+        raise SettingsError(
+            f"{scenario.path}: escalation.{key}", str(error["msg"]).removeprefix("Value error, ")
+        ) from None
     return base.model_copy(update={"escalation": escalation})

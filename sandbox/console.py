@@ -72,13 +72,15 @@ class Console:
 
     async def _events(self, request: web.Request) -> web.StreamResponse:
         """One `data: <version>` per change of the fake's state; the page then reloads /api/state."""
-        response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
+        response = web.StreamResponse(
+            headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+        )
         await response.prepare(request)
         changes = self.api.changes
         seen = -1
         with contextlib.suppress(ConnectionResetError, asyncio.CancelledError):
             while True:
-                await changes.wait_until(lambda: changes.version != seen, 15.0)
+                await changes.wait_until(lambda last=seen: changes.version != last, 15.0)  # type: ignore[misc]
                 seen = changes.version
                 await response.write(f"data: {seen}\n\n".encode())
                 await asyncio.sleep(0.15)  # a burst of changes becomes one reload
@@ -141,7 +143,9 @@ class Console:
 
     async def _tap(self, request: web.Request) -> web.Response:
         body = await self._body(request)
-        query = self.api.tap(self._user(body), int(body["chat_id"]), int(body["message_id"]), str(body["data"]))
+        query = self.api.tap(
+            self._user(body), int(body["chat_id"]), int(body["message_id"]), str(body["data"])
+        )
         return web.json_response({"query_id": query})
 
     async def _location(self, request: web.Request) -> web.Response:

@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from sandbox.botapi import FakeBotApi
+from sandbox.botapi import FakeBotApi, methods, players
 from sandbox.botapi.model import JSON, ApiError, Chat, User
 from sandbox.botapi.state import now
 
 KICKED = "Forbidden: bot was kicked from the group chat"
 UPGRADED = "Bad Request: group chat was upgraded to a supergroup chat"
 _CHAT_METHODS = ("send", "edit", "delete", "getchat", "leavechat", "pin", "copy", "forward")
+
 
 class MigratedError(ApiError):
     def __init__(self, new_id: int) -> None:
@@ -24,6 +25,7 @@ class MigratedError(ApiError):
 
     def envelope(self) -> JSON:
         return super().envelope() | {"parameters": {"migrate_to_chat_id": self.new_id}}
+
 
 @dataclass
 class Faults:
@@ -92,12 +94,12 @@ class Faults:
     def kick(self, chat_id: int, by: int) -> str:
         state = self.api.state
         chat = state.known_chat(chat_id)
-        bot = state.bot.to_api()
-        old = state.member_status.get((chat_id, state.bot.id), "administrator")
+        # ChatMember objects as Telegram sends them (an administrator carries all its rights).
+        old = methods.member_json(state, chat_id, state.bot.id)
         state.member_status[(chat_id, state.bot.id)] = "kicked"
+        new = methods.member_json(state, chat_id, state.bot.id)
         update = {"chat": chat.to_api(), "from": state.users[by].to_api(), "date": now(),
-                  "old_chat_member": {"user": bot, "status": old},
-                  "new_chat_member": {"user": bot, "status": "kicked", "until_date": 0}}  # fmt: skip
+                  "old_chat_member": old, "new_chat_member": new}  # fmt: skip
         self.api.enqueue("my_chat_member", update)
         return self._note(f"Bot dikeluarkan dari {chat.title}")
 

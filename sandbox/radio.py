@@ -186,7 +186,6 @@ class RadioSide:
             await asyncio.to_thread(target.move_in)
         await asyncio.wait_for(asyncio.to_thread(target.send_text_message, html.escape(text)), 5.0)
 
-
     def feed(self) -> list[dict[str, Any]]:
         return [
             {"channel": p.channel, "sender": p.sender, "html": p.html, "at": p.at, "private": p.private,

@@ -23,7 +23,13 @@ from sandbox.scoring import CallScore, Outcome, score_call, total
 from sandbox.world import World
 
 log = logging.getLogger(__name__)
-BUTTONS = {"terima": "Terima", "berangkat": "Berangkat", "tiba": "Tiba", "selesai": "Selesai", "tolak": "Tolak"}
+BUTTONS = {
+    "terima": "Terima",
+    "berangkat": "Berangkat",
+    "tiba": "Tiba",
+    "selesai": "Selesai",
+    "tolak": "Tolak",
+}
 RADIO = {"terima": "!terima {n}", "berangkat": "!status {n} berangkat", "tiba": "!status {n} tiba",
          "selesai": "!status {n} selesai", "tolak": "!tolak {n} {reason}"}  # fmt: skip
 LOGGED = {"prank": "prank", "ghost (diam)": "ghost", "informasi": "info"}
@@ -84,7 +90,10 @@ class Player:
         self.publish()
         path = self.save()
         final = total(list(self.scores.values()))
-        print(f"Skor latihan: {final['points']}/{final['max']} ({final['percent']}%), disimpan di {path}", flush=True)
+        print(
+            f"Skor latihan: {final['points']}/{final['max']} ({final['percent']}%), disimpan di {path}",
+            flush=True,
+        )
         return 0
 
     async def _call(self, call: Call, start: float) -> None:
@@ -92,7 +101,7 @@ class Player:
         self.shown[call.id] = self.loop.time()
         self.publish()
         if self.s.auto:
-            asyncio.create_task(self._trainee(call))
+            await self._trainee(call)
         try:
             found = await self.api.wait_for(lambda: self._outcome(call), timeout=self.s.scenario.give_up)
         except TimeoutError:
@@ -150,9 +159,9 @@ class Player:
             await self._tap(response, number)
         if response.action == "tolak" and self.s.auto:
             await asyncio.sleep(3)
-            user = self.api.state.users[self.call_taker]
+            taker = self.api.state.users[self.call_taker]
             for code in call.add:
-                self.api.send_text(user, self.call_taker, f"/tambah {number} {code}")
+                self.api.send_text(taker, self.call_taker, f"/tambah {number} {code}")
 
     async def _tap(self, response: Response, number: int) -> None:
         chat_id = self.world.agencies[response.agency]

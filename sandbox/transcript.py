@@ -53,7 +53,9 @@ def as_markdown(state: dict[str, Any], settings: Settings) -> str:
             if m.get("photo"):
                 body += " [gambar]"
             text = body.replace("\n", "\n  > ")
-            lines.append(f"- **{when(m['date'])} {m['sender']}**" + (" (diubah)" if m["edits"] else "") + f": {text}")
+            lines.append(
+                f"- **{when(m['date'])} {m['sender']}**" + (" (diubah)" if m["edits"] else "") + f": {text}"
+            )
             if m["buttons"]:
                 lines.append("  " + " ".join(f"[{b}]" for b in m["buttons"]))
         lines.append("")

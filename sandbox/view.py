@@ -108,7 +108,10 @@ def commands(api: FakeBotApi) -> list[JSON]:
     seen: dict[str, JSON] = {}
     for (scope, _lang), listed in sorted(api.state.commands.items()):
         for command in listed:
-            entry = {"command": str(command.get("command")), "description": str(command.get("description", ""))}
+            entry = {
+                "command": str(command.get("command")),
+                "description": str(command.get("description", "")),
+            }
             seen.setdefault(entry["command"], entry | {"scope": json.loads(scope).get("type", "default")})
     if seen:
         return list(seen.values())

@@ -100,13 +100,17 @@ def populate(api: FakeBotApi, world: World) -> None:
             api.set_member_status(group.id, member, "member")
 
 
-def sandbox_settings(base: Settings, world: World, bot_api_url: str, murmur_secret: str, var: Path) -> Settings:
+def sandbox_settings(
+    base: Settings, world: World, bot_api_url: str, murmur_secret: str, var: Path
+) -> Settings:
     """The settings the bot runs on in the sandbox: the demo roster, the embedded Bot API and murmurd."""
     agencies = {
         code: AgencySettings(chat_id=chat_id, mumble_channel=world.radio_channels.get(code))
         for code, chat_id in world.agencies.items()
     }
-    by_role = {role: [p.id for p in world.people if p.role == role] for role in ("call_taker", "supervisor", "admin")}
+    by_role = {
+        role: [p.id for p in world.people if p.role == role] for role in ("call_taker", "supervisor", "admin")
+    }
     mumble = base.mumble.model_copy(
         update={
             "embedded": False,  # the sandbox runs murmurd itself, so its fault button can stop it
@@ -118,9 +122,11 @@ def sandbox_settings(base: Settings, world: World, bot_api_url: str, murmur_secr
     return base.model_copy(
         update={
             "telegram": TelegramSettings(
-                token=SecretStr(TOKEN), base_url=f"{bot_api_url}/bot", base_file_url=f"{bot_api_url}/file/bot",
+                token=SecretStr(TOKEN),
+                base_url=f"{bot_api_url}/bot",
+                base_file_url=f"{bot_api_url}/file/bot",
                 poll_timeout=base.telegram.poll_timeout,
-            ),  # fmt: skip
+            ),
             "storage": StorageSettings(path=str(var / "sandbox.sqlite3"), keep_days=base.storage.keep_days),
             "access": AccessSettings(
                 call_takers=by_role["call_taker"], supervisors=by_role["supervisor"], admins=by_role["admin"]
@@ -135,4 +141,3 @@ def sandbox_settings(base: Settings, world: World, bot_api_url: str, murmur_secr
             "sandbox": base.sandbox.model_copy(update={"training": True}),
         }
     )
-

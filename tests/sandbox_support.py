@@ -46,7 +46,7 @@ def sandbox_env(workdir: Path, **extra: str) -> dict[str, str]:
 async def running_sandbox(*args: str, within: float = 30.0, **env: str) -> AsyncIterator[Sandbox]:
     # Not pytest's tmp_path: murmurd runs as mumble-server and cannot traverse /tmp/pytest-of-root.
     workdir = Path(tempfile.mkdtemp(prefix="sandbox-", dir="/tmp"))
-    workdir.chmod(0o755)
+    os.chmod(workdir, 0o755)
     stderr = workdir / "sandbox.log"
     started = time.monotonic()
     with stderr.open("wb") as err:

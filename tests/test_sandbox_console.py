@@ -33,8 +33,11 @@ async def say(page: Page, chat_id: int, text: str) -> None:
     await box.press("Enter")
 
 
+HAS_CHROMIUM = Path(CHROMIUM).exists()
+
+
 async def test_console_dispatch_tap_location_audio_and_outage() -> None:
-    if not Path(CHROMIUM).exists():
+    if not HAS_CHROMIUM:
         pytest.fail("chromium not installed: make sysdeps (apt-get install chromium)")
     async with running_sandbox() as sandbox, async_playwright() as p:
         assert sandbox.ready_after < 30

@@ -324,6 +324,11 @@ def get_chat(state: BotState, params: JSON, files: Files) -> JSON:
     }
 
 
+def member_json(state: BotState, chat_id: int, user_id: int) -> JSON:
+    """A ChatMember as getChatMember answers it (also what a my_chat_member update carries)."""
+    return _member(state, chat_id, user_id)
+
+
 def _member(state: BotState, chat_id: int, user_id: int) -> JSON:
     user = state.bot if user_id == state.bot.id else state.users.get(user_id)
     if user is None:

@@ -3,8 +3,21 @@ tests. This re-export keeps `from tests.botapi import FakeBotApi` and `tests.bot
 
 import sys
 
-from sandbox.botapi import ApiError, Call, Chat, FakeBotApi, SentMessage, User
-from sandbox.botapi import changes, methods, model, players, server, state, tghtml
+from sandbox.botapi import (
+    ApiError,
+    Call,
+    Chat,
+    FakeBotApi,
+    SentMessage,
+    User,
+    changes,
+    methods,
+    model,
+    players,
+    server,
+    state,
+    tghtml,
+)
 
 for _module in (changes, methods, model, players, server, state, tghtml):
     sys.modules[f"{__name__}.{_module.__name__.rsplit('.', 1)[-1]}"] = _module
