@@ -154,11 +154,16 @@ class RadioSide:
                 continue
             self._count += 1
             path = self.folder / f"siaran-{self._count:04d}.wav"
-            with wave.open(str(path), "wb") as out:
-                out.setnchannels(1)
-                out.setsampwidth(2)
-                out.setframerate(RATE)
-                out.writeframes(bytes(clip.pcm))
+            try:
+                self.folder.mkdir(parents=True, exist_ok=True)
+                with wave.open(str(path), "wb") as out:
+                    out.setnchannels(1)
+                    out.setsampwidth(2)
+                    out.setframerate(RATE)
+                    out.writeframes(bytes(clip.pcm))
+            except OSError as exc:  # a full disk loses one recording, never the console
+                log.warning("sandbox radio: rekaman %s gagal disimpan (%s)", path, exc)
+                continue
             seconds = len(clip.pcm) / 2 / RATE
             self._add(Post(channel, "Dispatch112", "🔊 pengumuman suara", time.time(), path.name, seconds))
 

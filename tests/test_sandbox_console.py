@@ -14,7 +14,7 @@ from tests.sandbox_support import ROOT, running_sandbox
 
 pytestmark = [pytest.mark.e2e, pytest.mark.radio]
 CHROMIUM = "/usr/bin/chromium"
-RINA, CALL_TAKERS = 1001, -1001000000001
+RINA, CALL_TAKERS, SUPERVISORS = 1001, -1001000000001, -1001000000002
 ONE_LINE = "/baru kebakaran | Sentul | Jl. Kenari 17 | 081234567890 | Rumah terbakar"
 
 
@@ -69,7 +69,31 @@ async def test_console_dispatch_tap_location_audio_and_outage() -> None:
         # The call taker is told (in the call takers' group, where the call takers work).
         await page.locator(f'.chat-item[data-chat="{CALL_TAKERS}"]').click()
         await expect(pane(page, CALL_TAKERS)).to_contain_text("Damkar menerima #1", timeout=15_000)
+
+        # A Polres member taps Tolak: the bot's force-reply prompt sets the reply; the reason is typed.
+        polres = next(c for c in state(sandbox.url)["chats"] if c["agency"] == "polres")
+        await page.locator(f'.chat-item[data-chat="{polres["id"]}"]').click()
+        polres_card = pane(page, polres["id"]).locator(".msg").first
+        await polres_card.get_by_role("button", name="Tolak").click()
+        await expect(pane(page, polres["id"]).locator(".msg .force")).to_have_count(1, timeout=15_000)
+        await expect(pane(page, polres["id"]).locator(".replying")).to_be_visible()
+        await say(page, polres["id"], "Semua unit sedang di lokasi lain")
+        await expect(polres_card).to_contain_text("Ditolak", timeout=15_000)
+        await expect(polres_card).to_contain_text("Semua unit sedang di lokasi lain")
+        await expect(pane(page, CALL_TAKERS)).to_contain_text("Polres menolak #1", timeout=15_000)
         await page.screenshot(path=str(ROOT / "docs" / "console.png"))
+
+        # A supervisor asks for the day's report: the chart arrives as a photo.
+        await page.locator(f'.chat-item[data-chat="{SUPERVISORS}"]').click()
+        await say(page, SUPERVISORS, "/laporan hari")
+        chart = pane(page, SUPERVISORS).locator(".msg img")
+        await expect(chart).to_have_count(1, timeout=30_000)
+        assert (
+            await chart.evaluate(
+                "img => img.complete ? img.naturalWidth : new Promise(r => img.onload = () => r(img.naturalWidth))"
+            )
+            > 100
+        )
 
         # The guided form, with the pin shared by picking a kelurahan from the list.
         await page.locator(f'.chat-item[data-chat="{RINA}"]').click()
@@ -111,3 +135,13 @@ async def test_console_dispatch_tap_location_audio_and_outage() -> None:
         await expect(rina.locator(".msg").last).not_to_contain_text("/aktif", timeout=30_000)
         await expect(rina.locator(".msg").last).to_contain_text("#1")
         await browser.close()
+
+        # The session's transcript, for a trainer's debrief.
+        with urllib.request.urlopen(f"{sandbox.url}/api/transcript.md", timeout=5) as response:
+            markdown = response.read().decode()
+        assert markdown.startswith("# Transkrip latihan") and "LATIHAN" in markdown
+        assert "Damkar menerima #1" in markdown and "Semua unit sedang di lokasi lain" in markdown
+        assert "## Radio (Mumble)" in markdown and "Bot API mati" in markdown
+        with urllib.request.urlopen(f"{sandbox.url}/api/transcript.json", timeout=5) as response:
+            transcript = json.loads(response.read())
+        assert transcript["latihan"] is True and any(p.get("audio_seconds") for p in transcript["radio"])

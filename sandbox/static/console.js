@@ -36,7 +36,11 @@ async function load() {
 }
 
 function render() {
-  if (actor === null && S.people.length) actor = S.people[0].id;
+  if (actor === null && S.people.length) {
+    // First load: the first call taker, in her private chat and the call takers' group.
+    actor = S.people[0].id;
+    open = [actor, ...S.chats.filter((c) => c.kind === "call_takers").map((c) => c.id)].slice(0, 3);
+  }
   renderActor(); renderChats(); renderPanes(); renderRadio(); renderFaults(); renderScenario();
   for (const q of myTaps) if (S.answers[q] !== undefined) { myTaps.delete(q); if (S.answers[q]) toast(S.answers[q]); }
 }
@@ -208,7 +212,7 @@ function renderScenario() {
   if (!sc) { box.hidden = true; return; }
   box.hidden = false;
   box.innerHTML = `<h2>Skenario: ${esc(sc.title)}</h2><div class="hint">${esc(sc.status)}</div>` +
-    sc.calls.map((c) => `<div class="call${c.done ? "" : " open"}" data-call="${esc(c.id)}"><b>📞 ${esc(c.phone)}</b> · ${esc(c.where)}<br>“${esc(c.says)}”` +
+    sc.calls.map((c) => `<div class="call${c.done ? "" : " open"}" data-call="${esc(c.id)}"><b>📞 ${esc(c.phone)}</b>${c.caller ? ` · ${esc(c.caller)}` : ""}${c.where ? ` · ${esc(c.where)}` : ""}<br>“${esc(c.says)}”` +
       (c.score ? `<div class="hint">Nilai: ${c.score.points}/${c.score.max} ${esc(c.score.notes.join("; "))}</div>` : "") + "</div>").join("") +
     (sc.total ? `<p><b>Total: ${sc.total.points}/${sc.total.max}</b></p>` : "");
 }
