@@ -2,9 +2,11 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
-SYS_PACKAGES := mumble-server espeak-ng sox libopus0 chromium fonts-noto-color-emoji
+SYS_PACKAGES := mumble-server espeak-ng sox libopus0
+# Only for the console's browser test (make test): Debian's browser, driven by Playwright, and emoji.
+TEST_PACKAGES := chromium fonts-noto-color-emoji
 
-.PHONY: run test bench chaos lint sysdeps venv clean
+.PHONY: run test bench chaos lint sysdeps testdeps venv clean
 
 $(VENV)/.stamp: requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -20,17 +22,24 @@ sysdeps:
 	command -v espeak-ng >/dev/null 2>&1 || missing="$$missing espeak-ng"; \
 	command -v sox >/dev/null 2>&1 || missing="$$missing sox"; \
 	ldconfig -p 2>/dev/null | grep -q 'libopus.so.0' || missing="$$missing libopus0"; \
-	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
-	[ -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || missing="$$missing fonts-noto-color-emoji"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYS_PACKAGES) >/dev/null; \
 	fi
 
+testdeps: sysdeps
+	@missing=""; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	[ -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || missing="$$missing fonts-noto-color-emoji"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(TEST_PACKAGES) >/dev/null; \
+	fi
+
 run: venv sysdeps
 	$(PY) run.py
 
-test: venv sysdeps
+test: venv testdeps
 	$(PY) -m pytest -q
 
 bench: venv sysdeps
