@@ -84,6 +84,7 @@ async def run_sandbox(base: Settings, scenario: Scenario | None = None) -> int:
         raise SettingsError("sandbox.host", f"tidak bisa mendengarkan di {host}:{port} ({exc})") from None
     murmur = await _start_murmur(base, world, var, secret)
     radio: RadioSide | None = None
+    player: asyncio.Task[int] | None = None
     bot = asyncio.create_task(serve(settings))
     try:
         await _wait_ready(api, bot)
@@ -98,10 +99,16 @@ async def run_sandbox(base: Settings, scenario: Scenario | None = None) -> int:
         if scenario is not None:
             player = asyncio.create_task(play(scenario, console, world, var, routing))
             done, _ = await asyncio.wait([bot, player], return_when=asyncio.FIRST_COMPLETED)
-            if player in done and scenario.auto:
+            if player in done and player.exception() is not None:
+                log.error("skenario berhenti karena galat", exc_info=player.exception())
+                if scenario.auto:
+                    return 1
+            elif player in done and scenario.auto:
                 return player.result()  # headless: the score is saved, the sandbox ends
         return await bot
     finally:
+        if player is not None and not player.done():
+            player.cancel()
         if not bot.done():
             bot.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

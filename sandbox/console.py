@@ -123,6 +123,14 @@ class Console:
             raise web.HTTPBadRequest(text="badan permintaan bukan JSON") from None
         if not isinstance(body, dict):
             raise web.HTTPBadRequest(text="badan permintaan harus objek JSON")
+        for key in ("user_id", "chat_id", "message_id"):
+            if key in body and body[key] is not None:
+                try:
+                    body[key] = int(body[key])
+                except (TypeError, ValueError):
+                    raise web.HTTPBadRequest(text=f"{key} harus bilangan bulat") from None
+        if "chat_id" in body and body["chat_id"] not in self.api.state.chats:
+            raise web.HTTPBadRequest(text="percakapan tidak dikenal")
         return body
 
     def _user(self, body: dict[str, Any]) -> Any:

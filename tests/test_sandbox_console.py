@@ -18,9 +18,13 @@ RINA, CALL_TAKERS, SUPERVISORS = 1001, -1001000000001, -1001000000002
 ONE_LINE = "/baru kebakaran | Sentul | Jl. Kenari 17 | 081234567890 | Rumah terbakar"
 
 
+def fetch(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return response.read()  # type: ignore[no-any-return]
+
+
 def state(url: str) -> dict:  # type: ignore[type-arg]
-    with urllib.request.urlopen(f"{url}/api/state", timeout=5) as response:
-        return json.loads(response.read())  # type: ignore[no-any-return]
+    return json.loads(fetch(f"{url}/api/state"))  # type: ignore[no-any-return]
 
 
 def pane(page: Page, chat_id: int):  # type: ignore[no-untyped-def]
@@ -137,11 +141,9 @@ async def test_console_dispatch_tap_location_audio_and_outage() -> None:
         await browser.close()
 
         # The session's transcript, for a trainer's debrief.
-        with urllib.request.urlopen(f"{sandbox.url}/api/transcript.md", timeout=5) as response:
-            markdown = response.read().decode()
+        markdown = fetch(f"{sandbox.url}/api/transcript.md").decode()
         assert markdown.startswith("# Transkrip latihan") and "LATIHAN" in markdown
         assert "Damkar menerima #1" in markdown and "Semua unit sedang di lokasi lain" in markdown
         assert "## Radio (Mumble)" in markdown and "Bot API mati" in markdown
-        with urllib.request.urlopen(f"{sandbox.url}/api/transcript.json", timeout=5) as response:
-            transcript = json.loads(response.read())
+        transcript = json.loads(fetch(f"{sandbox.url}/api/transcript.json"))
         assert transcript["latihan"] is True and any(p.get("audio_seconds") for p in transcript["radio"])

@@ -43,6 +43,19 @@ def test_a_sandbox_port_in_use_exits_2_with_one_line(tmp_path: Path) -> None:
     ), result.stderr
 
 
+def test_sandbox_is_forced_even_with_a_token(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = sandbox_env(
+            tmp_path, DISPATCH_SANDBOX__PORT=str(port), DISPATCH_TELEGRAM__TOKEN="123456:REAL-TOKEN"
+        )
+        result = run("--sandbox", env=env)
+    # It went for the sandbox's port, not Telegram.
+    assert result.returncode == 2 and f"sandbox.port: 127.0.0.1:{port}" in result.stderr, result.stderr
+
+
 @pytest.mark.parametrize(
     ("body", "message"),
     [
