@@ -23,6 +23,10 @@ def fetch(url: str) -> bytes:
         return response.read()  # type: ignore[no-any-return]
 
 
+def read_json(path: Path) -> dict:  # type: ignore[type-arg]
+    return json.loads(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
 def state(url: str) -> dict:  # type: ignore[type-arg]
     return json.loads(fetch(f"{url}/api/state"))  # type: ignore[no-any-return]
 
@@ -147,3 +151,30 @@ async def test_console_dispatch_tap_location_audio_and_outage() -> None:
         assert "## Radio (Mumble)" in markdown and "Bot API mati" in markdown
         transcript = json.loads(fetch(f"{sandbox.url}/api/transcript.json"))
         assert transcript["latihan"] is True and any(p.get("audio_seconds") for p in transcript["radio"])
+
+
+def write_scenario(path: Path) -> Path:
+    path.write_text(
+        '[scenario]\ntitle = "Uji prank"\nends_after = 1\n'
+        '[[call]]\nid = "p"\nat = 1\nphone = "085645001122"\ncaller = "anak-anak"\n'
+        'says = "Halo pak polisi... hahaha"\nkind = "prank"\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+async def test_a_trainee_answers_a_scenario_call_in_the_console_and_sees_the_score(tmp_path: Path) -> None:
+    scenario = write_scenario(tmp_path / "latihan.toml")
+    async with running_sandbox("--scenario", str(scenario)) as sandbox, async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = await browser.new_page(viewport={"width": 1500, "height": 900})
+        await page.goto(sandbox.url + "/")
+        call = page.locator('#scenario [data-call="p"]')
+        await expect(call).to_contain_text("085645001122", timeout=15_000)
+        await expect(call).to_contain_text("Halo pak polisi")
+        await say(page, RINA, "/prank 085645001122")
+        await expect(call).to_contain_text("Nilai: 100/100", timeout=20_000)
+        await expect(page.locator("#scenario")).to_contain_text("Total: 100/100")
+        await browser.close()
+        score = read_json(sandbox.workdir / "var" / "sandbox-skor-latihan.json")
+        assert score["total"]["points"] == 100 and score["calls"][0]["outcome"]["logged_as"] == "prank"
