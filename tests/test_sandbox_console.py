@@ -178,3 +178,47 @@ async def test_a_trainee_answers_a_scenario_call_in_the_console_and_sees_the_sco
         await browser.close()
         score = read_json(sandbox.workdir / "var" / "sandbox-skor-latihan.json")
         assert score["total"]["points"] == 100 and score["calls"][0]["outcome"]["logged_as"] == "prank"
+
+
+async def test_the_fault_buttons_show_what_breaks() -> None:
+    async with running_sandbox() as sandbox, async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = await browser.new_page(viewport={"width": 1500, "height": 900})
+        await page.goto(sandbox.url + "/")
+        chats = state(sandbox.url)["chats"]
+        damkar = next(c["id"] for c in chats if c["agency"] == "damkar")
+        polres = next(c["id"] for c in chats if c["agency"] == "polres")
+
+        # Damkar's group becomes a supergroup: the service message, and the new chat in the list.
+        await page.locator(f'.chat-item[data-chat="{damkar}"]').click()
+        await page.get_by_role("button", name="Grup jadi supergrup").click()
+        await expect(pane(page, damkar)).to_contain_text("ditingkatkan menjadi supergrup", timeout=10_000)
+        new_id = state(sandbox.url)["faults"]["migrated"][str(damkar)]
+        await expect(page.locator(f'.chat-item[data-chat="{new_id}"]')).to_have_count(1)
+
+        # The bot is removed from Polres's group: crossed out in the list.
+        await page.locator(f'.chat-item[data-chat="{polres}"]').click()
+        await page.get_by_role("button", name="Keluarkan bot dari grup").click()
+        await expect(page.locator(f'.chat-item.left[data-chat="{polres}"]')).to_have_count(1, timeout=10_000)
+
+        # The radio server stops: the call takers are told, and again when it is back.
+        await page.get_by_role("button", name="Radio mati").click()
+        await expect(page.get_by_role("button", name="Radio hidupkan")).to_be_visible(timeout=15_000)
+        await page.locator(f'.chat-item[data-chat="{CALL_TAKERS}"]').click()
+        await expect(pane(page, CALL_TAKERS)).to_contain_text("Radio (Mumble) terputus", timeout=20_000)
+
+        # A dispatch now: the two broken groups are reported to the call takers.
+        await page.locator(f'.chat-item[data-chat="{RINA}"]').click()
+        await page.select_option("#actor", str(RINA))
+        await say(page, RINA, ONE_LINE)
+        await expect(pane(page, CALL_TAKERS)).to_contain_text("untuk Damkar gagal terkirim", timeout=20_000)
+        await expect(pane(page, CALL_TAKERS)).to_contain_text("untuk Polres gagal terkirim", timeout=20_000)
+        await page.get_by_role("button", name="Radio hidupkan").click()
+        await expect(pane(page, CALL_TAKERS)).to_contain_text("Radio tersambung kembali", timeout=30_000)
+
+        # A burst of 429s is noted, and the bot's sends still arrive afterwards.
+        await page.get_by_role("button", name="429 beruntun").click()
+        await expect(page.locator("#fault-log")).to_contain_text("429")
+        await say(page, RINA, "/aktif")
+        await expect(pane(page, RINA).locator(".msg").last).not_to_contain_text("/aktif", timeout=40_000)
+        await browser.close()
