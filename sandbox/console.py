@@ -14,7 +14,7 @@ from aiohttp import web
 
 from bot.settings import Settings
 from routing.geo import Centres
-from sandbox import transcript, view
+from sandbox import people, transcript, view
 from sandbox.botapi import FakeBotApi
 from sandbox.faults import Faults
 from sandbox.radio import RadioSide
@@ -61,6 +61,8 @@ class Console:
         app.router.add_post("/api/location", self._location)
         app.router.add_post("/api/radio/say", self._radio_say)
         app.router.add_post("/api/fault", self._fault)
+        app.router.add_post("/api/join", self._join)
+        app.router.add_post("/api/leave", self._leave)
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -177,6 +179,22 @@ class Console:
             raise web.HTTPBadRequest(text=str(exc)) from None
         except Exception as exc:
             raise web.HTTPServiceUnavailable(text=f"radio: {exc}") from None
+        return web.json_response({"ok": True})
+
+    async def _join(self, request: web.Request) -> web.Response:
+        body = await self._body(request)
+        try:
+            user = people.join(self.api, str(body.get("name") or ""), int(body.get("chat_id") or 0))
+        except ValueError as exc:
+            raise web.HTTPBadRequest(text=str(exc)) from None
+        return web.json_response({"user_id": user.id})
+
+    async def _leave(self, request: web.Request) -> web.Response:
+        body = await self._body(request)
+        try:
+            people.leave(self.api, int(body.get("user_id") or 0), int(body.get("chat_id") or 0))
+        except ValueError as exc:
+            raise web.HTTPBadRequest(text=str(exc)) from None
         return web.json_response({"ok": True})
 
     async def _fault(self, request: web.Request) -> web.Response:

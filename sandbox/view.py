@@ -96,7 +96,10 @@ def user_message(message: JSON) -> JSON:
         data["document"] = {"url": f"/api/file/{message['document']['file_id']}",
                             "name": message["document"].get("file_name", "berkas")}  # fmt: skip
     if "new_chat_members" in message:
-        data["service"] = "menambahkan bot ke grup"
+        joined = [m.get("first_name", "?") for m in message["new_chat_members"] if not m.get("is_bot")]
+        data["service"] = f"bergabung: {', '.join(joined)}" if joined else "menambahkan bot ke grup"
+    if "left_chat_member" in message:
+        data["service"] = "keluar dari grup"
     if "migrate_to_chat_id" in message:
         data["service"] = f"grup ditingkatkan menjadi supergrup {message['migrate_to_chat_id']}"
     if "migrate_from_chat_id" in message:

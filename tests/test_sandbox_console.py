@@ -216,6 +216,18 @@ async def test_the_fault_buttons_show_what_breaks() -> None:
         await page.get_by_role("button", name="Radio hidupkan").click()
         await expect(pane(page, CALL_TAKERS)).to_contain_text("Radio tersambung kembali", timeout=30_000)
 
+        # Someone new joins BPBD's group by its invite link, then leaves: what the bot and roster see.
+        bpbd = next(c["id"] for c in chats if c["agency"] == "bpbd")
+        await page.locator(f'.chat-item[data-chat="{bpbd}"]').click()
+        page.once("dialog", lambda dialog: dialog.accept("Wawan (BPBD)"))
+        await pane(page, bpbd).get_by_role("button", name="+ orang").click()
+        await expect(pane(page, bpbd)).to_contain_text("bergabung: Wawan (BPBD)", timeout=10_000)
+        await expect(pane(page, bpbd).locator(".pane-head")).to_contain_text("3 anggota")
+        assert await page.locator("#actor option:checked").inner_text() == "Wawan (BPBD)"
+        await pane(page, bpbd).get_by_role("button", name="keluar").click()
+        await expect(pane(page, bpbd)).to_contain_text("keluar dari grup", timeout=10_000)
+        await expect(pane(page, bpbd).locator(".pane-head")).to_contain_text("2 anggota")
+
         # A burst of 429s is noted, and the bot's sends still arrive afterwards.
         await page.get_by_role("button", name="429 beruntun").click()
         await expect(page.locator("#fault-log")).to_contain_text("429")

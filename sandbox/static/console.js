@@ -20,6 +20,8 @@ async function api(path, body) {
 }
 function toast(text) { const t = $("#toast"); t.textContent = text; t.classList.add("show"); clearTimeout(t._h); t._h = setTimeout(() => t.classList.remove("show"), 3500); }
 const chatById = (id) => S.chats.find((c) => c.id === id);
+// Only its owner writes in a private chat with the bot, whoever is being played elsewhere.
+const sender = (chat) => (chat > 0 ? chat : actor);
 const person = (id) => S.people.find((p) => p.id === id);
 
 async function load() {
@@ -110,11 +112,11 @@ function paneHtml(chat) {
   const r = replyTo[chat.id];
   const options = S.kelurahan.map((k, i) => `<option value="${i}">${esc(k.name)} (${esc(k.kecamatan)})</option>`).join("");
   return `<div class="pane" data-pane="${chat.id}">
-    <div class="pane-head"><span>${esc(chat.title)}${chat.bot_left ? " (bot dikeluarkan)" : ""}</span><span class="hint">${members.length} anggota</span><button type="button" data-close="${chat.id}" aria-label="Tutup">✕</button></div>
+    <div class="pane-head"><span>${esc(chat.title)}${chat.bot_left ? " (bot dikeluarkan)" : ""}</span><span class="hint">${members.length} anggota</span>${chat.id < 0 ? `<button type="button" data-join="${chat.id}" title="Orang baru bergabung lewat tautan undangan">+ orang</button><button type="button" data-leave="${chat.id}" title="Yang sedang diperankan keluar dari grup">keluar</button>` : ""}<button type="button" data-close="${chat.id}" aria-label="Tutup">✕</button></div>
     <div class="messages">${chat.messages.map((m) => messageHtml(chat, m)).join("")}</div>
     <form class="composer" data-chat="${chat.id}">
       ${r ? `<div class="replying">↩ membalas pesan ${r} <a href="#" data-unreply="${chat.id}">batal</a></div>` : ""}
-      <div class="line"><input type="text" name="text" list="commands" autocomplete="off" placeholder="Ketik sebagai ${esc(person(actor)?.name || "")}…" aria-label="Pesan untuk ${esc(chat.title)}">
+      <div class="line"><input type="text" name="text" list="commands" autocomplete="off" placeholder="Ketik sebagai ${esc(person(sender(chat.id))?.name || "")}…" aria-label="Pesan untuk ${esc(chat.title)}">
       <button type="submit">Kirim</button></div>
       <details class="loc"><summary>📍 Bagikan lokasi</summary><div class="locform">
         <select name="kel" aria-label="Kelurahan"><option value="">pilih kelurahan…</option>${options}</select>
@@ -218,14 +220,20 @@ function renderScenario() {
 }
 
 document.addEventListener("click", async (e) => {
-  const t = e.target.closest("[data-tap],[data-loc],[data-reply],[data-close],[data-radio-tab],[data-unreply],.chat-item");
+  const t = e.target.closest("[data-tap],[data-loc],[data-reply],[data-close],[data-radio-tab],[data-unreply],[data-join],[data-leave],.chat-item");
   if (!t) return;
+  if (t.dataset.join) {
+    const name = prompt("Nama orang yang bergabung:");
+    if (name) { const r = await api("/api/join", { name, chat_id: Number(t.dataset.join) }); actor = r.user_id; }
+    return;
+  }
+  if (t.dataset.leave) { await api("/api/leave", { user_id: actor, chat_id: Number(t.dataset.leave) }); return; }
   if (t.dataset.close) { open = open.filter((x) => x !== Number(t.dataset.close)); render(); return; }
   if (t.dataset.radioTab) { radioTab = t.dataset.radioTab; renderRadio(); return; }
   if (t.dataset.unreply) { e.preventDefault(); delete replyTo[t.dataset.unreply]; renderPanes(); return; }
   const chat = Number(t.dataset.chat || t.dataset.loc);
   if (t.dataset.tap) {
-    const r = await api("/api/tap", { user_id: actor, chat_id: chat, message_id: Number(t.dataset.msg), data: t.dataset.tap });
+    const r = await api("/api/tap", { user_id: sender(chat), chat_id: chat, message_id: Number(t.dataset.msg), data: t.dataset.tap });
     myTaps.add(r.query_id); return;
   }
   if (t.dataset.reply) { e.preventDefault(); replyTo[chat] = Number(t.dataset.reply); renderPanes(); $(`.pane[data-pane="${chat}"] input[name=text]`).focus(); return; }
@@ -234,7 +242,7 @@ document.addEventListener("click", async (e) => {
     const k = S.kelurahan[form.kel.value];
     const lat = form.lat.value ? Number(form.lat.value) : k?.lat, lon = form.lon.value ? Number(form.lon.value) : k?.lon;
     if (lat === undefined || lon === undefined) { toast("Pilih kelurahan atau isi lintang dan bujur"); return; }
-    await api("/api/location", { user_id: actor, chat_id: chat, lat, lon }); return;
+    await api("/api/location", { user_id: sender(chat), chat_id: chat, lat, lon }); return;
   }
   if (t.classList.contains("chat-item")) openChat(chat);
 });
@@ -249,7 +257,7 @@ document.addEventListener("submit", async (e) => {
   const chat = Number(form.dataset.chat);
   const text = form.text.value.trim();
   if (!text) return;
-  await api("/api/send", { user_id: actor, chat_id: chat, text, reply_to: replyTo[chat] || null });
+  await api("/api/send", { user_id: sender(chat), chat_id: chat, text, reply_to: replyTo[chat] || null });
   form.text.value = ""; delete replyTo[chat]; renderPanes();
 });
 
