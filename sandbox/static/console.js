@@ -112,7 +112,7 @@ function paneHtml(chat) {
   const r = replyTo[chat.id];
   const options = S.kelurahan.map((k, i) => `<option value="${i}">${esc(k.name)} (${esc(k.kecamatan)})</option>`).join("");
   return `<div class="pane" data-pane="${chat.id}">
-    <div class="pane-head"><span>${esc(chat.title)}${chat.bot_left ? " (bot dikeluarkan)" : ""}</span><span class="hint">${members.length} anggota</span>${chat.id < 0 ? `<button type="button" data-join="${chat.id}" title="Orang baru bergabung lewat tautan undangan">+ orang</button><button type="button" data-leave="${chat.id}" title="Yang sedang diperankan keluar dari grup">keluar</button>` : ""}<button type="button" data-close="${chat.id}" aria-label="Tutup">✕</button></div>
+    <div class="pane-head"><span>${esc(chat.title)}${chat.bot_left ? " (bot dikeluarkan)" : ""}</span><span class="hint" style="margin:0">${members.length} anggota</span>${chat.id < 0 ? `<button type="button" data-join="${chat.id}" title="Orang baru bergabung lewat tautan undangan">+ orang</button><button type="button" data-leave="${chat.id}" title="Yang sedang diperankan keluar dari grup">keluar</button>` : ""}<button type="button" data-close="${chat.id}" aria-label="Tutup">✕</button></div>
     <div class="messages">${chat.messages.map((m) => messageHtml(chat, m)).join("")}</div>
     <form class="composer" data-chat="${chat.id}">
       ${r ? `<div class="replying">↩ membalas pesan ${r} <a href="#" data-unreply="${chat.id}">batal</a></div>` : ""}
