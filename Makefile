@@ -3,8 +3,10 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 SYS_PACKAGES := mumble-server espeak-ng sox libopus0 ffmpeg
+# Only for the console's browser test (make test): Debian's browser, driven by Playwright, and emoji.
+TEST_PACKAGES := chromium fonts-noto-color-emoji
 
-.PHONY: run test bench chaos lint sysdeps venv clean
+.PHONY: run test bench chaos lint sysdeps testdeps venv clean
 
 $(VENV)/.stamp: requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -26,10 +28,19 @@ sysdeps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYS_PACKAGES) >/dev/null; \
 	fi
 
+testdeps: sysdeps
+	@missing=""; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	[ -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || missing="$$missing fonts-noto-color-emoji"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(TEST_PACKAGES) >/dev/null; \
+	fi
+
 run: venv sysdeps
 	$(PY) run.py
 
-test: venv sysdeps
+test: venv testdeps
 	$(PY) -m pytest -q
 
 bench: venv sysdeps

@@ -6,8 +6,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from pathlib import Path
 
-from bot.settings import SettingsError, load_settings
+from bot.settings import Settings, SettingsError, load_settings
 
 NO_TOKEN = (
     "telegram.token: token bot belum diisi. Jalankan dengan token dari @BotFather, mis. "
@@ -21,6 +22,10 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("run", help="jalankan bot (bawaan)")
     # What a service unit runs: production only; without a token it exits 2, whatever else is set.
     p.add_argument("--live", action="store_true", help="produksi: wajib token, tidak pernah mode latihan")
+    # Without a token (or with --sandbox) `run` starts the sandbox: the whole system on this machine.
+    p.add_argument("--sandbox", action="store_true", help="mode latihan (sandbox) walau token diisi")
+    p.add_argument("--scenario", metavar="FILE", help="skenario latihan (TOML) yang dimainkan di sandbox")
+    p.add_argument("--auto", action="store_true", help="skenario dimainkan sendiri, tanpa peramban (CI)")
     try:
         from bot import backups, report_cli
     except ImportError:
@@ -37,9 +42,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings()
         if command == "run":
-            if not settings.telegram.token.get_secret_value():
+            has_token = bool(settings.telegram.token.get_secret_value())
+            if args.live and (args.sandbox or args.scenario):
+                print("--live tidak bisa digabung dengan --sandbox atau --scenario", file=sys.stderr)
+                return 2
+            if args.live and not has_token:
                 print(NO_TOKEN, file=sys.stderr)
                 return 2
+            if args.sandbox or args.scenario or not has_token:
+                return _sandbox(settings, args)
             from bot.compose import configure_logging, serve
             from storage.backup import BackupError, service_lock
 
@@ -63,6 +74,21 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+def _sandbox(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.compose import configure_logging
+    from sandbox.app import main_sandbox
+    from storage.backup import BackupError, service_lock
+
+    configure_logging()
+    try:
+        # The sandbox's own database beside the production one, never the production one.
+        with service_lock(Path(settings.storage.path).parent / "sandbox.sqlite3"):
+            return main_sandbox(settings, args.scenario, auto=args.auto)
+    except BackupError as exc:
+        print(f"Gagal mulai: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -69,7 +69,7 @@ def incident_lines(app: DispatchApp, incident: IncidentRecord) -> list[str]:
 
 def card(app: DispatchApp, incident: IncidentRecord, assignment: AssignmentRecord,
          events: list[EventRecord], *, repeat: bool = False) -> Rendered:  # fmt: skip
-    lines = []
+    lines = ["🎓 <b>LATIHAN</b> — bukan kejadian nyata"] if app.settings.sandbox.training else []
     if repeat:
         lines.append("🔁 <b>ULANG</b> — belum ada yang menerima")
     lines += incident_lines(app, incident)

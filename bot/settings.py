@@ -291,6 +291,15 @@ class WatchdogSettings(_Section):
     clock_step: float = Field(default=5.0, gt=0)
 
 
+class SandboxSettings(_Section):
+    """The sandbox (`make run` without a token, `run.py --sandbox`): its console's address, and
+    `training`, set only by the sandbox, which marks every card and radio post LATIHAN."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    training: bool = False
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="DISPATCH_",
@@ -320,6 +329,7 @@ class Settings(BaseSettings):
     groups: GroupsSettings = GroupsSettings()
     rollcall: RollcallSettings = RollcallSettings()
     watchdog: WatchdogSettings = WatchdogSettings()
+    sandbox: SandboxSettings = SandboxSettings()
 
     @field_validator("timezone")
     @classmethod

@@ -83,8 +83,10 @@ class RadioDelivery:
 
     async def _send(self, row: OutboxRecord) -> None:
         p = row.payload
+        # The sandbox marks every post and announcement, so no recording can pass for a real dispatch.
+        mark, said = ("<b>LATIHAN</b> ", "Latihan. ") if self.app.settings.sandbox.training else ("", "")
         if row.kind == "radio_text":
-            await self.link.post(row.target, html.escape(str(p["text"])))
+            await self.link.post(row.target, mark + html.escape(str(p["text"])))
             return
         facts = (
             int(p["number"]),
@@ -97,9 +99,9 @@ class RadioDelivery:
         prefix = "ULANG. " if p.get("repeat") else ""
         if row.kind == "radio_post":
             body = post_html(*facts, str(p.get("description", "")), agencies, int(p["priority"]))
-            await self.link.post(row.target, ("<b>ULANG</b> " if prefix else "") + body)
+            await self.link.post(row.target, mark + ("<b>ULANG</b> " if prefix else "") + body)
         elif row.kind == "radio_speak":
-            pcm = await self.synth(prefix + announcement(*facts, agencies, int(p["priority"])))
+            pcm = await self.synth(said + prefix + announcement(*facts, agencies, int(p["priority"])))
             seconds = await self.link.speak(row.target, pcm)
             self.spoken_at.append(time.monotonic())
             self._speaking_until = time.monotonic() + seconds

@@ -59,3 +59,12 @@ def test_sql_lives_in_storage() -> None:
 def test_the_settings_file_carries_no_secret() -> None:
     text = (ROOT / "settings.toml").read_text(encoding="utf-8")
     assert "token =" not in text.replace("# ", "")
+
+
+def test_only_run_py_starts_the_sandbox() -> None:
+    """The sandbox (sandbox/) sits above the product like run.py: the product never imports it, so a
+    production start cannot fall into the fake Telegram by mistake."""
+    for package in ("bot", "handlers", "radio_bridge", "web", "routing", "storage"):
+        for path in (ROOT / package).rglob("*.py"):
+            assert "sandbox" not in imported_packages(path), path
+    assert "sandbox" in (ROOT / "run.py").read_text(encoding="utf-8")

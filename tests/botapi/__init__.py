@@ -1,6 +1,25 @@
-"""A fake Telegram Bot API server over real HTTP on 127.0.0.1, for end-to-end tests."""
+"""The fake Telegram Bot API now lives in the product (sandbox/botapi): one fake for the sandbox and the
+tests. This re-export keeps `from tests.botapi import FakeBotApi` and `tests.botapi.model` working."""
 
-from .model import ApiError, Call, Chat, SentMessage, User
-from .server import FakeBotApi
+import sys
+
+from sandbox.botapi import (
+    ApiError,
+    Call,
+    Chat,
+    FakeBotApi,
+    SentMessage,
+    User,
+    changes,
+    methods,
+    model,
+    players,
+    server,
+    state,
+    tghtml,
+)
+
+for _module in (changes, methods, model, players, server, state, tghtml):
+    sys.modules[f"{__name__}.{_module.__name__.rsplit('.', 1)[-1]}"] = _module
 
 __all__ = ["ApiError", "Call", "Chat", "FakeBotApi", "SentMessage", "User"]

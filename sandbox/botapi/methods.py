@@ -79,6 +79,11 @@ def _markup(params: JSON) -> JSON | None:
     return markup if "inline_keyboard" in markup else None
 
 
+def _forces_reply(params: JSON) -> bool:
+    markup = params.get("reply_markup")
+    return isinstance(markup, dict) and bool(markup.get("force_reply"))
+
+
 def _reply_to(params: JSON) -> int | None:
     if params.get("reply_to_message_id"):
         return int(params["reply_to_message_id"])
@@ -99,6 +104,7 @@ def _new_message(state: BotState, params: JSON, **fields: Any) -> SentMessage:
         parse_mode=params.get("parse_mode"),
         reply_markup=_markup(params),
         reply_to_message_id=_reply_to(params),
+        force_reply=_forces_reply(params),
         **fields,
     )
 
@@ -330,6 +336,11 @@ def get_chat(state: BotState, params: JSON, files: Files) -> JSON:
             "gifts_from_channels": False,
         },
     }
+
+
+def member_json(state: BotState, chat_id: int, user_id: int) -> JSON:
+    """A ChatMember as getChatMember answers it (also what a my_chat_member update carries)."""
+    return _member(state, chat_id, user_id)
 
 
 def _member(state: BotState, chat_id: int, user_id: int) -> JSON:

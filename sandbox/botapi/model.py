@@ -64,6 +64,7 @@ class SentMessage:
     location: tuple[float, float] | None = None
     reply_to_message_id: int | None = None
     edit_date: int | None = None
+    force_reply: bool = False  # asked the client for a reply (ForceReply is not echoed back)
     edits: list[SentMessage] = field(default_factory=list)
     deleted: bool = False
 

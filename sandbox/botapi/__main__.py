@@ -1,4 +1,4 @@
-"""Run the fake Bot API by hand: python -m tests.botapi --port 8081
+"""Run the fake Bot API by hand: python -m sandbox.botapi --port 8081
 
 Point a bot at the printed base_url. Optional stdin commands play a user:
   user ID NAME             register a user
@@ -57,7 +57,7 @@ async def _main(port: int, token: str, username: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m tests.botapi", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m sandbox.botapi", description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8081)
     parser.add_argument("--token", default="123456:TEST")
     parser.add_argument("--username", default="dispatch112_bot")

@@ -60,19 +60,35 @@ class FakeBotApi:
         self._closing = False
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
+        # Called before every method with (method, params); may raise ApiError (sandbox/faults.py).
+        self.interceptors: list[Callable[[str, JSON], None]] = []
 
     # -- lifecycle ----------------------------------------------------------------------------
 
-    async def start(self, port: int = 0) -> FakeBotApi:
+    def application(self) -> web.Application:
+        """The Bot API routes (/bot<token>/<method>, /file/bot<token>/<path>) on a new application,
+        to which the sandbox adds its console before start(app=...)."""
         app = web.Application(client_max_size=60 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
         app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
+        return app
+
+    async def start(
+        self, port: int = 0, *, host: str = "127.0.0.1", app: web.Application | None = None
+    ) -> FakeBotApi:
         # Cancel handlers of vanished clients so a dead long-poll does not linger (and 409
         # the bot's next poll); short shutdown so stop() never waits for a long-poll.
-        self._runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=0.2, access_log=None)
+        self._runner = web.AppRunner(
+            app or self.application(), handler_cancellation=True, shutdown_timeout=0.2, access_log=None
+        )
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", port)
-        await site.start()
+        site = web.TCPSite(self._runner, host, port)
+        try:
+            await site.start()
+        except OSError:
+            await self._runner.cleanup()
+            self._runner = None
+            raise
         self._port = int(self._runner.addresses[0][1])
         return self
 
@@ -159,6 +175,18 @@ class FakeBotApi:
         chat_id = chat.id if isinstance(chat, Chat) else chat
         user_id = user.id if isinstance(user, User) else user
         self.state.member_status[(chat_id, user_id)] = status
+
+    def notify(self) -> None:
+        """Wake everything waiting on this server's state (a test, the console's event stream)."""
+        self._changes.notify()
+
+    @property
+    def changes(self) -> ChangeSignal:
+        return self._changes
+
+    def enqueue(self, kind: str, payload: JSON) -> int:
+        """Queue any update (a service message, a my_chat_member) for the bot's next getUpdates."""
+        return self._enqueue(kind, payload)
 
     def _enqueue(self, kind: str, payload: JSON) -> int:
         update_id = self.state.enqueue(kind, payload)
@@ -454,6 +482,8 @@ class FakeBotApi:
             raise ApiError(fault.status, fault.description, fault.retry_after)
         if key != "getupdates" and key not in methods.METHODS:
             raise ApiError(404, "Not Found")
+        for intercept in self.interceptors:
+            intercept(key, params)
         # "sendMessage:-1003" delays only sends to that chat; "sendMessage" any.
         delay = _pop(self._delays, f"{key}:{params.get('chat_id')}") or _pop(self._delays, key)
         if delay is not None and delay.deliver and key != "getupdates":

@@ -1,0 +1,285 @@
+// Konsol latihan: reads /api/state on every server-sent event, renders, and posts what the trainee does.
+"use strict";
+const $ = (s, el = document) => el.querySelector(s);
+const esc = (t) => String(t ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+const ROLE = { call_taker: "Call taker", supervisor: "Supervisor", admin: "Admin", responder: "Petugas" };
+const KIND = { private: "Percakapan pribadi", call_takers: "Grup call taker", agency: "Grup instansi", supervisors: "Grup supervisor", group: "Grup lain" };
+let S = null;
+let actor = null;
+let open = [];              // chat ids shown side by side, newest first
+const seen = {};            // chat id -> highest message id already seen
+const replyTo = {};         // chat id -> message id the next text replies to
+let radioTab = null;
+let loading = false, again = false;
+const myTaps = new Set();
+
+async function api(path, body) {
+  const r = await fetch(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+  if (!r.ok) { toast(await r.text()); throw new Error(path); }
+  return r.json();
+}
+function toast(text) { const t = $("#toast"); t.textContent = text; t.classList.add("show"); clearTimeout(t._h); t._h = setTimeout(() => t.classList.remove("show"), 3500); }
+const chatById = (id) => S.chats.find((c) => c.id === id);
+// Only its owner writes in a private chat with the bot, whoever is being played elsewhere.
+const sender = (chat) => (chat > 0 ? chat : actor);
+const person = (id) => S.people.find((p) => p.id === id);
+
+async function load() {
+  if (loading) { again = true; return; }
+  loading = true;
+  try {
+    const r = await fetch("/api/state");
+    S = await r.json();
+    render();
+  } finally {
+    loading = false;
+    if (again) { again = false; load(); }
+  }
+}
+
+function render() {
+  if (actor === null && S.people.length) {
+    // First load: the first call taker, in her private chat and the call takers' group.
+    actor = S.people[0].id;
+    open = [actor, ...S.chats.filter((c) => c.kind === "call_takers").map((c) => c.id)].slice(0, 3);
+  }
+  renderActor(); renderChats(); renderPanes(); renderRadio(); renderFaults(); renderScenario();
+  for (const q of myTaps) if (S.answers[q] !== undefined) { myTaps.delete(q); if (S.answers[q]) toast(S.answers[q]); }
+}
+
+function renderActor() {
+  const sel = $("#actor");
+  const key = S.people.map((p) => p.id).join(",");
+  if (sel.dataset.key !== key) {
+    sel.dataset.key = key;
+    const groups = {};
+    for (const p of S.people) (groups[p.role] ||= []).push(p);
+    sel.innerHTML = Object.entries(groups).map(([role, ps]) => `<optgroup label="${esc(ROLE[role] || role)}">` +
+      ps.map((p) => `<option value="${p.id}">${esc(p.name)}</option>`).join("") + "</optgroup>").join("");
+  }
+  sel.value = String(actor);
+}
+
+function unread(chat) { return chat.messages.filter((m) => m.id > (seen[chat.id] || 0) && m.from !== actor).length; }
+
+function renderChats() {
+  const byKind = {};
+  for (const c of S.chats) {
+    if (c.kind === "private" && !person(c.id)) continue;
+    (byKind[c.kind] ||= []).push(c);
+  }
+  let html = "";
+  for (const kind of ["call_takers", "supervisors", "agency", "private", "group"]) {
+    if (!byKind[kind]) continue;
+    html += `<h3>${esc(KIND[kind])}</h3>`;
+    for (const c of byKind[kind]) {
+      const n = open.includes(c.id) ? 0 : unread(c);
+      html += `<button type="button" class="chat-item${open.includes(c.id) ? " open" : ""}${c.bot_left ? " left" : ""}" data-chat="${c.id}">` +
+        `<span>${esc(c.title)}</span>${n ? `<span class="unread" data-unread="${c.id}">${n}</span>` : ""}</button>`;
+    }
+  }
+  $("#chats").innerHTML = html;
+}
+
+function openChat(id) {
+  open = [id, ...open.filter((x) => x !== id)].slice(0, 3);
+  const chat = chatById(id);
+  if (chat && !chat.members.includes(actor) && chat.members.length) actor = chat.members[0];
+  render();
+}
+
+function messageHtml(chat, m) {
+  if (m.service) return `<div class="msg service">${esc(m.sender)} ${esc(m.service)}</div>`;
+  const mine = m.from === actor;
+  let body = m.html;
+  if (m.location) body += `📍 <a target="_blank" href="https://www.openstreetmap.org/?mlat=${m.location[0]}&mlon=${m.location[1]}">${m.location[0].toFixed(5)}, ${m.location[1].toFixed(5)}</a>`;
+  if (m.photo) body += `<img alt="gambar dari bot" src="${m.photo}">`;
+  if (m.document) body += `<div>📎 <a href="${m.document.url}" download="${esc(m.document.name)}">${esc(m.document.name)}</a></div>`;
+  let quote = "";
+  if (m.reply_to) { const q = chat.messages.find((x) => x.id === m.reply_to); if (q) quote = `<div class="quote">${esc(q.sender)}: ${q.html.replace(/<[^>]+>/g, "").slice(0, 80)}</div>`; }
+  const kb = m.buttons.length ? `<div class="keyboard">${m.buttons.map((row) => `<div class="row">${row.map((b) => b.data ?
+      `<button type="button" data-tap="${esc(b.data)}" data-msg="${m.id}" data-chat="${chat.id}">${esc(b.text)}</button>` :
+      `<a href="${esc(b.url || "#")}" target="_blank">${esc(b.text)}</a>`).join("")}</div>`).join("")}</div>` : "";
+  const force = m.force_reply ? `<div class="force">↩ Bot meminta balasan: <a href="#" data-reply="${m.id}" data-chat="${chat.id}">balas pesan ini</a></div>` : "";
+  const time = new Date(m.date * 1000).toLocaleTimeString("id-ID", { hour: "2-digit", minute: "2-digit", timeZone: "Asia/Jakarta" });
+  return `<div class="msg${mine ? " mine" : ""}" data-id="${m.id}"${m.deleted ? ' style="opacity:.4"' : ""}>` +
+    `<div class="who">${esc(m.sender)}</div>${quote}<div class="body">${body}</div>${kb}${force}` +
+    `<div class="meta">${m.edits ? "diubah · " : ""}${m.deleted ? "dihapus · " : ""}${time} · <a href="#" data-reply="${m.id}" data-chat="${chat.id}">balas</a></div></div>`;
+}
+
+function paneHtml(chat) {
+  const members = chat.members.map((id) => person(id)).filter(Boolean);
+  const r = replyTo[chat.id];
+  const options = S.kelurahan.map((k, i) => `<option value="${i}">${esc(k.name)} (${esc(k.kecamatan)})</option>`).join("");
+  return `<div class="pane" data-pane="${chat.id}">
+    <div class="pane-head"><span>${esc(chat.title)}${chat.bot_left ? " (bot dikeluarkan)" : ""}</span><span class="hint" style="margin:0">${members.length} anggota</span>${chat.id < 0 ? `<button type="button" data-join="${chat.id}" title="Orang baru bergabung lewat tautan undangan">+ orang</button><button type="button" data-leave="${chat.id}" title="Yang sedang diperankan keluar dari grup">keluar</button>` : ""}<button type="button" data-close="${chat.id}" aria-label="Tutup">✕</button></div>
+    <div class="messages">${chat.messages.map((m) => messageHtml(chat, m)).join("")}</div>
+    <form class="composer" data-chat="${chat.id}">
+      ${r ? `<div class="replying">↩ membalas pesan ${r} <a href="#" data-unreply="${chat.id}">batal</a></div>` : ""}
+      <div class="line"><input type="text" name="text" list="commands" autocomplete="off" placeholder="Ketik sebagai ${esc(person(sender(chat.id))?.name || "")}…" aria-label="Pesan untuk ${esc(chat.title)}">
+      <button type="submit">Kirim</button></div>
+      <details class="loc"><summary>📍 Bagikan lokasi</summary><div class="locform">
+        <select name="kel" aria-label="Kelurahan"><option value="">pilih kelurahan…</option>${options}</select>
+        <input name="lat" placeholder="lintang" aria-label="Lintang"><input name="lon" placeholder="bujur" aria-label="Bujur">
+        <button type="button" data-loc="${chat.id}">Kirim lokasi</button></div></details>
+    </form></div>`;
+}
+
+function renderPanes() {
+  open = open.filter((id) => chatById(id));
+  const el = $("#panes");
+  for (const id of open) {
+    const chat = chatById(id);
+    const top = chat.messages.length ? chat.messages[chat.messages.length - 1].id : 0;
+    const asked = chat.messages.filter((m) => m.force_reply && m.id > (seen[id] || 0)).pop();
+    if (asked) replyTo[id] = asked.id;
+    seen[id] = top;
+  }
+  if (!open.length) { el.innerHTML = `<p class="hint">Pilih percakapan di kiri.</p>`; return; }
+  el.querySelector("p.hint")?.remove();
+  for (const old of el.querySelectorAll(".pane")) if (!open.includes(Number(old.dataset.pane))) old.remove();
+  for (const id of open) {
+    const html = paneHtml(chatById(id));
+    let node = el.querySelector(`.pane[data-pane="${id}"]`);
+    if (!node || node._html !== html) {
+      // Keep what the trainee was doing in this pane: the draft, the location form, the focus.
+      const keep = {};
+      if (node) {
+        for (const f of node.querySelectorAll("input,select")) keep[f.name] = f.value;
+        keep._open = node.querySelector("details.loc")?.open;
+        keep._focus = node.contains(document.activeElement) ? document.activeElement.name : null;
+      }
+      const fresh = document.createElement("div");
+      fresh.innerHTML = html;
+      const pane = fresh.firstElementChild;
+      pane._html = html;
+      for (const f of pane.querySelectorAll("input,select")) if (keep[f.name] !== undefined) f.value = keep[f.name];
+      if (keep._open) $("details.loc", pane).open = true;
+      if (node) node.replaceWith(pane); else el.appendChild(pane);
+      if (keep._focus) $(`[name="${keep._focus}"]`, pane)?.focus();
+      const box = $(".messages", pane); box.scrollTop = box.scrollHeight;
+      node = pane;
+    }
+  }
+  // Newest first, left to right; moved only when the order changed (moving loses the focus).
+  const order = open.map((id) => el.querySelector(`.pane[data-pane="${id}"]`));
+  if (order.some((n, i) => el.children[i] !== n)) order.forEach((n) => el.appendChild(n));
+  const list = document.getElementById("commands") || document.body.appendChild(Object.assign(document.createElement("datalist"), { id: "commands" }));
+  const cmds = S.commands.map((c) => `<option value="/${esc(c.command)} ">${esc(c.description)}</option>`).join("");
+  if (list.innerHTML !== cmds) list.innerHTML = cmds;
+}
+
+function renderRadio() {
+  const R = S.radio;
+  $("#radio-status").textContent = R.channels.length ? (R.connected ? "Tersambung ke murmurd lokal" : "Radio terputus") : "Radio tidak berjalan";
+  if (!radioTab && R.channels.length) radioTab = R.channels[0];
+  const tabs = [...R.channels, ...new Set(R.feed.filter((p) => p.private).map((p) => p.channel))];
+  $("#radio-tabs").innerHTML = tabs.map((c) => {
+    const n = R.feed.filter((p) => p.channel === c).length;
+    return `<button type="button" data-radio-tab="${esc(c)}" class="${c === radioTab ? "open" : ""}">${esc(c)} (${n})</button>`;
+  }).join("");
+  const feed = $("#radio-feed");
+  const items = R.feed.filter((p) => p.channel === radioTab);
+  const key = radioTab + ":" + items.length;
+  if (feed.dataset.key !== key) {
+    feed.dataset.key = key;
+    feed.innerHTML = items.map((p) => `<li><b>${esc(p.sender)}</b>: ${p.html}` +
+      (p.audio ? `<audio controls preload="auto" src="${p.audio}" data-seconds="${p.seconds}"></audio>` : "") + "</li>").join("");
+    feed.scrollTop = feed.scrollHeight;
+  }
+  fillSelect($("#radio-user"), R.users.map((u) => [u, u]));
+  fillSelect($("#radio-channel"), R.channels.map((c) => [c, c]));
+}
+
+function fillSelect(sel, pairs) {
+  const key = pairs.map((p) => p[0]).join(",");
+  if (sel.dataset.key === key) return;
+  const value = sel.value;
+  sel.dataset.key = key;
+  sel.innerHTML = pairs.map(([v, t]) => `<option value="${esc(v)}">${esc(t)}</option>`).join("");
+  if (value) sel.value = value;
+}
+
+function renderFaults() {
+  const F = S.faults;
+  const outage = $("#f-outage"); outage.textContent = F.outage ? "Bot API pulihkan" : "Bot API mati"; outage.classList.toggle("on", F.outage);
+  const radio = $("#f-radio"); radio.textContent = F.radio_down ? "Radio hidupkan" : "Radio mati"; radio.classList.toggle("on", F.radio_down);
+  $("#refused").textContent = F.refused ? `Panggilan Bot API yang ditolak (502): ${F.refused}` : "";
+  $("#fault-log").innerHTML = F.log.map((l) => `<li>${esc(l)}</li>`).join("");
+}
+
+function renderScenario() {
+  const sc = S.scenario;
+  const box = $("#scenario");
+  if (!sc) { box.hidden = true; return; }
+  box.hidden = false;
+  box.innerHTML = `<h2>Skenario: ${esc(sc.title)}</h2><div class="hint">${esc(sc.status)}</div>` +
+    sc.calls.map((c) => `<div class="call${c.done ? "" : " open"}" data-call="${esc(c.id)}"><b>📞 ${esc(c.phone)}</b>${c.caller ? ` · ${esc(c.caller)}` : ""}${c.where ? ` · ${esc(c.where)}` : ""}<br>“${esc(c.says)}”` +
+      (c.score ? `<div class="hint">Nilai: ${c.score.points}/${c.score.max} ${esc(c.score.notes.join("; "))}</div>` : "") + "</div>").join("") +
+    (sc.total ? `<p><b>Total: ${sc.total.points}/${sc.total.max}</b></p>` : "");
+}
+
+document.addEventListener("click", async (e) => {
+  const t = e.target.closest("[data-tap],[data-loc],[data-reply],[data-close],[data-radio-tab],[data-unreply],[data-join],[data-leave],.chat-item");
+  if (!t) return;
+  if (t.dataset.join) {
+    const name = prompt("Nama orang yang bergabung:");
+    if (name) { const r = await api("/api/join", { name, chat_id: Number(t.dataset.join) }); actor = r.user_id; }
+    return;
+  }
+  if (t.dataset.leave) { await api("/api/leave", { user_id: actor, chat_id: Number(t.dataset.leave) }); return; }
+  if (t.dataset.close) { open = open.filter((x) => x !== Number(t.dataset.close)); render(); return; }
+  if (t.dataset.radioTab) { radioTab = t.dataset.radioTab; renderRadio(); return; }
+  if (t.dataset.unreply) { e.preventDefault(); delete replyTo[t.dataset.unreply]; renderPanes(); return; }
+  const chat = Number(t.dataset.chat || t.dataset.loc);
+  if (t.dataset.tap) {
+    const r = await api("/api/tap", { user_id: sender(chat), chat_id: chat, message_id: Number(t.dataset.msg), data: t.dataset.tap });
+    myTaps.add(r.query_id); return;
+  }
+  if (t.dataset.reply) { e.preventDefault(); replyTo[chat] = Number(t.dataset.reply); renderPanes(); $(`.pane[data-pane="${chat}"] input[name=text]`).focus(); return; }
+  if (t.dataset.loc) {
+    const form = t.closest("form");
+    const k = S.kelurahan[form.kel.value];
+    const lat = form.lat.value ? Number(form.lat.value) : k?.lat, lon = form.lon.value ? Number(form.lon.value) : k?.lon;
+    if (lat === undefined || lon === undefined) { toast("Pilih kelurahan atau isi lintang dan bujur"); return; }
+    await api("/api/location", { user_id: sender(chat), chat_id: chat, lat, lon }); return;
+  }
+  if (t.classList.contains("chat-item")) openChat(chat);
+});
+
+document.addEventListener("submit", async (e) => {
+  const form = e.target;
+  e.preventDefault();
+  if (form.id === "radio-form") {
+    await api("/api/radio/say", { user: $("#radio-user").value, channel: $("#radio-channel").value, text: $("#radio-text").value });
+    $("#radio-text").value = ""; return;
+  }
+  const chat = Number(form.dataset.chat);
+  const text = form.text.value.trim();
+  if (!text) return;
+  await api("/api/send", { user_id: sender(chat), chat_id: chat, text, reply_to: replyTo[chat] || null });
+  form.text.value = ""; delete replyTo[chat]; renderPanes();
+});
+
+$("#actor").addEventListener("change", (e) => { actor = Number(e.target.value); if (!open.includes(actor)) openChat(actor); else render(); });
+const target = () => open.find((id) => id < 0);
+const fault = (kind, extra = {}) => api("/api/fault", { kind, ...extra });
+$("#f-outage").onclick = () => fault("outage", { on: !S.faults.outage });
+$("#f-429").onclick = () => fault("429");
+$("#f-radio").onclick = () => fault("radio", { on: S.faults.radio_down });
+for (const [id, kind] of [["#f-migrate", "migrate"], ["#f-kick", "kick"], ["#f-readd", "readd"]]) {
+  $(id).onclick = () => {
+    const chat = target();
+    if (!chat) { toast("Buka dulu grup sasaran"); return; }
+    const member = chatById(chat).members[0];
+    fault(kind, { chat_id: chat, user_id: member });
+  };
+}
+
+function connect() {
+  const es = new EventSource("/api/events");
+  es.onopen = () => { $("#conn").textContent = "langsung"; };
+  es.onmessage = () => load();
+  es.onerror = () => { $("#conn").textContent = "terputus, menyambung lagi…"; };
+}
+load().then(connect);
