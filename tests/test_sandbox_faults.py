@@ -49,7 +49,7 @@ async def test_kicking_the_bot_is_a_my_chat_member_update_then_403_until_added_b
         assert update.my_chat_member.old_chat_member.status == "administrator"
         assert update.my_chat_member.new_chat_member.status == "kicked"
         status, body = await call(api, "sendMessage", chat_id=GROUP, text="x")
-        assert status == 403 and body["description"] == "Forbidden: bot was kicked from the group chat"
+        assert status == 403 and body["description"].startswith("Forbidden: bot was kicked from the ")
         faults.readd(GROUP, ADMIN)
         assert (await call(api, "sendMessage", chat_id=GROUP, text="x"))[0] == 200
 

@@ -160,7 +160,8 @@ def bot_status_changed(state: BotState, user: User, chat: Chat | User | int, new
     """my_chat_member as Telegram sends it when someone changes the bot's own status in a chat."""
     state.add_user(user)
     where = state.resolve_chat(chat)
-    old = state.member_status.get((where.id, state.bot.id), "left")
+    # The bot is in every group the fake knows until told otherwise, as getChatMember answers (an admin).
+    old = state.member_status.get((where.id, state.bot.id), "administrator" if where.id < 0 else "member")
     state.member_status[(where.id, state.bot.id)] = new
     return {
         "chat": where.to_api(),

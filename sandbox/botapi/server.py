@@ -61,7 +61,6 @@ class FakeBotApi:
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
         # Called before every method with (method, params); may raise ApiError (sandbox/faults.py).
-        self.interceptors: list[Callable[[str, JSON], None]] = []
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -482,8 +481,6 @@ class FakeBotApi:
             raise ApiError(fault.status, fault.description, fault.retry_after)
         if key != "getupdates" and key not in methods.METHODS:
             raise ApiError(404, "Not Found")
-        for intercept in self.interceptors:
-            intercept(key, params)
         # "sendMessage:-1003" delays only sends to that chat; "sendMessage" any.
         delay = _pop(self._delays, f"{key}:{params.get('chat_id')}") or _pop(self._delays, key)
         if delay is not None and delay.deliver and key != "getupdates":
