@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from radio_bridge.client import BridgeMumble, C, create_channel, threadsafe
 from radio_bridge.errors import RadioUnavailable
+from radio_bridge.pacing import TextBudget
 
 
 def channel_names(client: BridgeMumble) -> set[str]:
@@ -58,7 +59,12 @@ async def create_missing(client: BridgeMumble, names: Sequence[str], within: flo
     client.callbacks.add_callback(C.PYMUMBLE_CLBK_CHANNELCREATED, on_created)
     client.callbacks.add_callback(C.PYMUMBLE_CLBK_PERMISSIONDENIED, on_denied)
     try:
+        # murmur's per-user message limit counts channel requests too (burst 5, then 1 a second, over
+        # the limit dropped silently): paced like the bot's text, so every agency channel gets made.
+        budget = TextBudget()
+        budget.connected()
         for name in missing:
+            await budget.take()
             if not await asyncio.to_thread(client.run_command, create_channel(0, name), within):
                 raise RadioUnavailable(f"Gagal meminta pembuatan kanal radio '{name}'")
         try:

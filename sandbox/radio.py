@@ -9,6 +9,7 @@ import contextlib
 import html
 import logging
 import re
+import subprocess
 import threading
 import time
 import wave
@@ -97,9 +98,22 @@ class RadioSide:
         self._speakers.clear()
 
     async def _client(self, name: str, channel: str) -> BridgeMumble:
-        client = BridgeMumble(self.host, name, port=self.port)
+        """A demo field team's radio: connected with its own certificate and registered on the server,
+        as a real field team is (the bot takes ! commands only from registered, mapped users)."""
+        certfile, keyfile = await asyncio.to_thread(_field_cert, self.folder / "certs", name)
+        client = BridgeMumble(self.host, name, port=self.port, certfile=certfile, keyfile=keyfile)
         client.set_receive_sound(True)
+        registered = asyncio.Event()
+
+        def on_update(user: Any, _changes: Any) -> None:  # pymumble thread
+            if user["session"] == client.users.myself_session and user.get("user_id") is not None:
+                self._threadsafe(registered.set)
+
+        client.callbacks.add_callback(C.PYMUMBLE_CLBK_USERUPDATED, on_update)
         await connect(client, 10.0)
+        if client.users.myself.get("user_id") is None:
+            await asyncio.to_thread(client.users.myself.register)  # what a client's Self-Register does
+            await asyncio.wait_for(registered.wait(), 5.0)
         target = client.channels.find_by_name(channel)
         await asyncio.to_thread(target.move_in)
         return client
@@ -197,3 +211,18 @@ class RadioSide:
              "audio": f"/api/radio/audio/{p.audio}" if p.audio else None, "seconds": round(p.seconds, 2)}
             for p in self.posts
         ]  # fmt: skip
+
+
+def _field_cert(folder: Path, name: str) -> tuple[str, str]:
+    """A self-signed client certificate per demo user (certfile, keyfile), made once and kept 0600."""
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    slug = "".join(c if c.isalnum() else "_" for c in name)
+    cert, key = folder / f"{slug}.crt", folder / f"{slug}.key"
+    if not cert.exists():
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+             "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "3650", "-subj", f"/CN={name}"],
+            check=True, capture_output=True, timeout=30,
+        )  # fmt: skip
+        key.chmod(0o600)
+    return str(cert), str(key)

@@ -211,12 +211,14 @@ async def test_the_fault_buttons_show_what_breaks() -> None:
         await page.locator(f'.chat-item[data-chat="{CALL_TAKERS}"]').click()
         await expect(pane(page, CALL_TAKERS)).to_contain_text("Radio (Mumble) terputus", timeout=20_000)
 
-        # A dispatch now: the two broken groups are reported to the call takers.
+        # A dispatch now: the bot followed Damkar's group to its new supergroup id, so the card arrives
+        # there; Polres's group is unreachable, so the confirmation says to phone Polres.
         await page.locator(f'.chat-item[data-chat="{RINA}"]').click()
         await page.select_option("#actor", str(RINA))
         await say(page, RINA, ONE_LINE)
-        await expect(pane(page, CALL_TAKERS)).to_contain_text("untuk Damkar gagal terkirim", timeout=20_000)
-        await expect(pane(page, CALL_TAKERS)).to_contain_text("untuk Polres gagal terkirim", timeout=20_000)
+        await expect(pane(page, RINA)).to_contain_text("grup tidak terjangkau", timeout=20_000)
+        await page.locator(f'.chat-item[data-chat="{new_id}"]').click()
+        await expect(pane(page, new_id)).to_contain_text("KEBAKARAN", timeout=20_000)
         await page.get_by_role("button", name="Radio hidupkan").click()
         await expect(pane(page, CALL_TAKERS)).to_contain_text("Radio tersambung kembali", timeout=30_000)
 
