@@ -20,7 +20,7 @@ from bot.render import place
 from bot.services.announce import announce
 from bot.services.common import PRIORITY_NOTICE, card, esc, reply
 from bot.settings import EscalationSettings
-from bot.worker import WakeableLoop
+from bot.worker import DeadlineScanner
 from storage.escalation import EscalationRepo, Waiting
 from storage.records import AssignmentRecord, IncidentRecord
 from storage.uow import Tx
@@ -165,24 +165,10 @@ async def _alert(tx: Tx, app: DispatchApp, incident: IncidentRecord, taken: list
         await reply(tx, target, text, incident_id=incident.id, priority=PRIORITY_NOTICE)
 
 
-class EscalationScanner:
+class EscalationScanner(DeadlineScanner):
     """Sleeps until the next deadline in the database, or until app.wake() says something changed."""
 
     def __init__(self, app: DispatchApp) -> None:
         self.app = app
-        self._loop = WakeableLoop("escalation")
-
-    def wake(self) -> None:
-        self._loop.wake()
-
-    async def run(self) -> None:
-        await self._loop.run(self._scan)
-
-    async def _scan(self) -> float:
-        try:
-            next_due = await escalate_due(self.app)
-        except Exception:  # a locked database or a bug must not stop dispatch; try again shortly
-            log.exception("escalation scan failed")
-            return RETRY_AFTER_ERROR
-        delay = MAX_SLEEP if next_due is None else next_due - self.app.clock()
-        return min(MAX_SLEEP, max(delay, 0.02))
+        super().__init__("escalation", lambda: escalate_due(app), lambda: app.clock(), max_sleep=MAX_SLEEP,
+                         retry_after_error=RETRY_AFTER_ERROR)  # fmt: skip

@@ -12,7 +12,7 @@ from bot.escalation import MAX_SLEEP, RETRY_AFTER_ERROR
 from bot.render import place
 from bot.services.common import PRIORITY_NOTICE, esc, reply
 from bot.services.handoff import NEIGHBOUR, post_card
-from bot.worker import WakeableLoop
+from bot.worker import DeadlineScanner
 from storage.handoffs import HandoffRecord
 
 log = logging.getLogger(__name__)
@@ -61,22 +61,8 @@ async def _fire(app: DispatchApp, handoff: HandoffRecord) -> None:
     log.info("hand-off escalation %d for #%s", level, incident.number)
 
 
-class HandoffScanner:
+class HandoffScanner(DeadlineScanner):
     def __init__(self, app: DispatchApp) -> None:
         self.app = app
-        self._loop = WakeableLoop("handoff escalation")
-
-    def wake(self) -> None:
-        self._loop.wake()
-
-    async def run(self) -> None:
-        await self._loop.run(self._scan)
-
-    async def _scan(self) -> float:
-        try:
-            next_due = await escalate_handoffs(self.app)
-        except Exception:  # a locked database or a bug must not stop dispatch; try again shortly
-            log.exception("hand-off escalation scan failed")
-            return RETRY_AFTER_ERROR
-        delay = MAX_SLEEP if next_due is None else next_due - self.app.clock()
-        return min(MAX_SLEEP, max(delay, 0.02))
+        super().__init__("handoff escalation", lambda: escalate_handoffs(app), lambda: app.clock(),
+                         max_sleep=MAX_SLEEP, retry_after_error=RETRY_AFTER_ERROR)  # fmt: skip

@@ -33,3 +33,33 @@ class WakeableLoop:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(max(delay, 0.01)):
                     await self._wake.wait()
+
+
+class DeadlineScanner:
+    """A worker that sleeps until the next deadline its scan returns (None: nothing is waiting), at most
+    `max_sleep` so the database is re-read whatever happens to the wake-ups, or until woken. A failing
+    scan (a locked database, a bug) is logged and retried shortly: it must never stop dispatch."""
+
+    def __init__(self, name: str, scan: Callable[[], Awaitable[float | None]], clock: Callable[[], float],
+                 *, max_sleep: float = 30.0, retry_after_error: float = 5.0) -> None:  # fmt: skip
+        self.name = name
+        self._scan_once = scan
+        self._clock = clock
+        self.max_sleep = max_sleep
+        self.retry_after_error = retry_after_error
+        self._loop = WakeableLoop(name)
+
+    def wake(self) -> None:
+        self._loop.wake()
+
+    async def run(self) -> None:
+        await self._loop.run(self._scan)
+
+    async def _scan(self) -> float:
+        try:
+            next_due = await self._scan_once()
+        except Exception:
+            log.exception("%s scan failed", self.name)
+            return self.retry_after_error
+        delay = self.max_sleep if next_due is None else next_due - self._clock()
+        return min(self.max_sleep, max(delay, 0.02))

@@ -100,7 +100,7 @@ class RadioSide:
     async def _client(self, name: str, channel: str) -> BridgeMumble:
         """A demo field team's radio: connected with its own certificate and registered on the server,
         as a real field team is (the bot takes ! commands only from registered, mapped users)."""
-        certfile, keyfile = await asyncio.to_thread(_field_cert, self.folder / "certs", name)
+        certfile, keyfile = await asyncio.to_thread(field_cert, self.folder / "certs", name)
         client = BridgeMumble(self.host, name, port=self.port, certfile=certfile, keyfile=keyfile)
         client.set_receive_sound(True)
         registered = asyncio.Event()
@@ -213,7 +213,7 @@ class RadioSide:
         ]  # fmt: skip
 
 
-def _field_cert(folder: Path, name: str) -> tuple[str, str]:
+def field_cert(folder: Path, name: str) -> tuple[str, str]:
     """A self-signed client certificate per demo user (certfile, keyfile), made once and kept 0600."""
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     slug = "".join(c if c.isalnum() else "_" for c in name)

@@ -21,7 +21,6 @@ import contextlib
 import os
 import shutil
 import signal
-import subprocess
 import tempfile
 import threading
 import time
@@ -35,6 +34,7 @@ import pytest
 from radio_bridge.admin import connect, wait_channel
 from radio_bridge.client import BridgeMumble, C
 from radio_bridge.murmur import MURMURD, EmbeddedMurmur, free_port
+from sandbox.radio import field_cert as make_field_cert
 
 CHANNELS = ["Dispatch", "Damkar", "Polres"]
 SUPERUSER_PASSWORD = "rahasia-uji"
@@ -53,16 +53,9 @@ def _cert_dir() -> Path:
 
 
 def field_cert(name: str) -> tuple[str, str]:
-    """A self-signed client certificate for ``name`` (certfile, keyfile), made once per test session."""
-    slug = "".join(c if c.isalnum() else "_" for c in name)
-    cert, key = _cert_dir() / f"{slug}.crt", _cert_dir() / f"{slug}.key"
-    if not cert.exists():
-        subprocess.run(
-            ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-             "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "3650", "-subj", f"/CN={name}"],
-            check=True, capture_output=True, timeout=30,
-        )  # fmt: skip
-    return str(cert), str(key)
+    """A self-signed client certificate for ``name`` (certfile, keyfile), made once per test session,
+    as the sandbox makes one per demo field team."""
+    return make_field_cert(_cert_dir(), name)
 
 
 def _workdir() -> Path:
