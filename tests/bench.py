@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from tests import bench_aged, bench_dispatch, bench_report, bench_surge
+from tests import bench_aged, bench_dispatch, bench_dispatch_one, bench_report, bench_surge
 from tests.bench_common import machine
 from tests.e2e import ROOT
 
@@ -43,7 +43,7 @@ def _only() -> str:
     if len(args) == 2 and args[0] == "--only":
         return args[1]
     if args:
-        raise SystemExit("usage: python -m tests.bench [--only dispatch,surge,report,aged]")
+        raise SystemExit("usage: python -m tests.bench [--only dispatch,dispatch-one,surge,report,aged]")
     return os.environ.get("BENCH_ONLY", "")
 
 
@@ -61,6 +61,17 @@ def main() -> int:
             bench_dispatch.render,
         ),
         (
+            "1b. Dispatch latency on ONE bot process, idle and during a 1,000,000-row import-calls",
+            lambda d: asyncio.run(
+                bench_dispatch_one.run(
+                    d,
+                    count=int(os.environ.get("BENCH_DISPATCHES", "200")),
+                    import_rows=int(os.environ.get("BENCH_IMPORT_ROWS", "1000000")),
+                )
+            ),
+            bench_dispatch_one.render,
+        ),
+        (
             "2. Surge: incidents from 8 call takers, every card tapped 4 times",
             lambda d: asyncio.run(bench_surge.run(d, full=full)),
             bench_surge.render,
@@ -76,13 +87,13 @@ def main() -> int:
             bench_aged.render,
         ),
     ]
-    keys = ["dispatch", "surge", "report", "aged"]
+    keys = ["dispatch", "dispatch-one", "surge", "report", "aged"]
     out = [f"# 112 Dispatch Bridge benchmarks\n\n{header}\n"]
     print(header.replace("  \n", "\n"), flush=True)
     total = time.monotonic()
     failed = False
     for key, (title, runner, render) in zip(keys, sections, strict=True):
-        if only and key not in only:
+        if only and key not in only and key.split("-")[0] not in only:
             continue
         print(f"\n== {title} ...", flush=True)
         began = time.monotonic()
