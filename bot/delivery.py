@@ -12,7 +12,7 @@ from bot.app import DispatchApp
 from bot.pacing import Pacer
 from bot.ports import DeliveryError, TelegramPort
 from bot.render import card as render_card
-from bot.services.common import PRIORITY_NOTICE, esc, reply
+from bot.services.common import EDIT_OFFSET, PRIORITY_NOTICE, esc, reply
 from bot.worker import WakeableLoop
 from storage.records import OutboxRecord
 from storage.uow import Tx
@@ -20,6 +20,9 @@ from storage.uow import Tx
 log = logging.getLogger(__name__)
 REPEAT_MARK = "<i>(mungkin terkirim dua kali)</i>"
 MAX_BACKOFF = 30.0
+# An edit of a card waits behind new cards (EDIT_OFFSET); once it has waited this long it ranks as a
+# new card of its incident, so a group kept at its limit by new incidents still sees its taps.
+EDIT_PROMOTE_AFTER = 15.0
 
 
 class TelegramDelivery:
@@ -47,7 +50,8 @@ class TelegramDelivery:
     async def _dispatch_due(self) -> float:
         now = self.app.clock()
         async with self.app.store.reading(now) as tx:
-            heads = await tx.outbox.heads("telegram")  # per chat: strict order by (priority, id)
+            # per chat: strict order by (priority, id), rows waiting since long ago promoted
+            heads = await tx.outbox.heads_aging("telegram", now - EDIT_PROMOTE_AFTER, EDIT_OFFSET)
         delay = 30.0
         chosen: list[OutboxRecord] = []
         for row in heads:
@@ -73,6 +77,10 @@ class TelegramDelivery:
         # One commit for the whole pass: after a crash, attempts > 0 says "this may have gone out already".
         async with self.app.store.transaction(self.app.clock()) as tx:
             await tx.outbox.begin_attempts([row.id for row in rows])
+            # Coalescing: the card about to be rendered carries every queued edit of it.
+            await tx.outbox.coalesce_cards(
+                [(row.id, row.assignment_id) for row in rows if row.kind == "card" and row.assignment_id]
+            )
         for row in rows:
             task = asyncio.create_task(self._deliver(row))
             self._in_flight[row.target] = task

@@ -26,11 +26,20 @@ from pathlib import Path
 from typing import Any
 
 from routing.table import load_routing
-from tests.bench_common import LATENCY, TimedBotApi, ms, percentile, settings_toml, start_relay
-from tests.bench_common import stop_process, table, wait_polls
+from tests.bench_common import (
+    LATENCY,
+    TimedBotApi,
+    ms,
+    percentile,
+    settings_toml,
+    start_relay,
+    stop_process,
+    table,
+    wait_polls,
+)
 from tests.bench_dispatch import GROUPS, MARK, WARMUP, Sample, Tracked, _pacer_limits
 from tests.botapi.model import JSON, max_in_window
-from tests.e2e import ROOT, TOKEN, BotProcess, bot_env
+from tests.e2e import ROOT, BotProcess, bot_env
 
 CALL_TAKERS = [1101, 1102, 1103, 1104]
 LINE = "/baru {category} | {kelurahan} | Jl. Kenari 17 | 081234567890 | Uji satu proses (uji B{mark:03d})"
@@ -119,7 +128,9 @@ def could_hold(api: OneTracked, samples: list[Sample]) -> int:
     for s in samples:
         for chat in api.cards.get(s.mark, {}):
             before = [a.at for a in api.accepts if a.chat_id == chat and a.at < s.started]
-            if (before and s.started - before[-1] < gap) or len([t for t in before if t > s.started - window]) >= per_window:
+            if (before and s.started - before[-1] < gap) or len(
+                [t for t in before if t > s.started - window]
+            ) >= per_window:
                 held += 1
     return held
 
@@ -157,7 +168,7 @@ class Run:
         deadline = time.monotonic() + 90
         while True:
             now = time.monotonic()
-            order = self.routes[self.turn:] + self.routes[: self.turn]
+            order = self.routes[self.turn :] + self.routes[: self.turn]
             chosen = next((r for r in order if room(self.api, {self.groups[a] for a in r[2]}, now)), None)
             if chosen is not None:
                 break
@@ -166,7 +177,9 @@ class Run:
             await asyncio.sleep(0.05)
         self.turn = (self.routes.index(chosen) + 1) % len(self.routes)
         self.mark += 1
-        ours = await one_ours(self.api, self.mark, CALL_TAKERS[self.mark % len(CALL_TAKERS)], chosen, self.groups)
+        ours = await one_ours(
+            self.api, self.mark, CALL_TAKERS[self.mark % len(CALL_TAKERS)], chosen, self.groups
+        )
         await asyncio.sleep(0.05)
         self.floor_mark += 1
         floor = await _floor_one(self.floor, self.floor_mark)
@@ -232,7 +245,9 @@ async def run(workdir: Path, count: int = 200, import_rows: int = IMPORT_ROWS) -
         out, _ = await importer.communicate()
         import_seconds = time.monotonic() - i0
         held += could_hold(api, during)
-        group_max = max(max_in_window([x.at for x in api.accepts if x.chat_id == c], 60) for c in groups.values())
+        group_max = max(
+            max_in_window([x.at for x in api.accepts if x.chat_id == c], 60) for c in groups.values()
+        )
     finally:
         if importer is not None and importer.returncode is None:
             importer.kill()
@@ -254,7 +269,14 @@ def _row(name: str, samples: list[Sample]) -> list[str]:
     lat = [s.latency for s in samples]
     if not lat:
         return [name, "0", "-", "-", "-", "-"]
-    return [name, str(len(lat)), ms(percentile(lat, 50)), ms(percentile(lat, 95)), ms(percentile(lat, 99)), ms(max(lat))]
+    return [
+        name,
+        str(len(lat)),
+        ms(percentile(lat, 50)),
+        ms(percentile(lat, 95)),
+        ms(percentile(lat, 99)),
+        ms(max(lat)),
+    ]
 
 
 def p95(samples: list[Sample]) -> float:
@@ -299,6 +321,3 @@ def render(result: dict[str, Any]) -> str:
         f"{result['elapsed']:.0f} s",
     ]
     return table(["bot", "n", "p50", "p95", "p99", "max"], rows) + "\n\n" + inside + "\n\n" + "\n".join(notes)
-
-
-__all__ = ["run", "render", "TOKEN"]
