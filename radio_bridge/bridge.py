@@ -9,16 +9,17 @@ import secrets
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.app import DispatchApp
 from bot.services.radio_state import radio_changed
 from bot.settings import Settings
-from radio_bridge.delivery import RadioDelivery
 from radio_bridge.errors import RadioError
-from radio_bridge.field import FieldCommands
-from radio_bridge.link import RadioLink
-from radio_bridge.murmur import EmbeddedMurmur
+
+if TYPE_CHECKING:  # loaded by start_radio only when the radio is on (pymumble, protobuf: slow imports)
+    from radio_bridge.delivery import RadioDelivery
+    from radio_bridge.link import RadioLink
+    from radio_bridge.murmur import EmbeddedMurmur
 
 log = logging.getLogger(__name__)
 DOWN_GRACE = 3.0  # a blip shorter than this is not worth a message to the call takers
@@ -92,6 +93,11 @@ async def start_radio(app: DispatchApp, settings: Settings) -> RadioRuntime | No
     mumble = settings.mumble
     if not mumble.enabled:
         return None
+    from radio_bridge.delivery import RadioDelivery
+    from radio_bridge.field import FieldCommands
+    from radio_bridge.link import RadioLink
+    from radio_bridge.murmur import EmbeddedMurmur
+
     murmur: EmbeddedMurmur | None = None
     superuser = mumble.superuser_password.get_secret_value() or None
     if mumble.embedded:
