@@ -40,7 +40,7 @@ class DurableIntake:
         # Just-stored updates handed to process() in memory; the inbox stays the truth after a restart
         # or when an update could not be finished (then process() reads the inbox again).
         self._handoff: asyncio.Queue[tuple[int, dict[str, Any], float]] = asyncio.Queue()
-        self._reread = True  # on start, whatever a previous run stored and did not handle
+        self._reread = True
         self._last = -1  # highest update id taken from the inbox or the hand-off
 
     async def poll(self) -> None:
@@ -82,6 +82,7 @@ class DurableIntake:
             self._handoff.put_nowait((update_id, payload, now))
 
     async def process(self) -> None:
+        self._reread = True  # (re)started: the inbox first, for whatever a previous run left unhandled
         while True:
             if self._reread:
                 self._reread = False

@@ -182,14 +182,15 @@ class OutboxRepo:
         """(row id, assignment id) of card renders about to be sent: every other pending render of the
         same card goes with them, since a card is rendered from the database at send time (after this
         commits), so it carries every change committed before. Rows that also edit an extra copy of
-        the card keep their own turn. Returns how many were superseded."""
-        count = 0
-        for row_id, assignment_id in picked:
-            cur = await self.db.execute(
-                "UPDATE outbox SET state = 'superseded', last_error = 'coalesced' WHERE state = 'pending'"
-                " AND kind = 'card' AND assignment_id = ? AND id <> ?"
-                " AND json_extract(payload, '$.also_message_id') IS NULL",
-                (assignment_id, row_id),
-            )
-            count += max(cur.rowcount, 0)
-        return count
+        the card keep their own turn. One statement (this is on the dispatch path). Returns how many
+        were superseded."""
+        if not picked:
+            return 0
+        rows = ", ".join("?" * len(picked))
+        cur = await self.db.execute(
+            "UPDATE outbox SET state = 'superseded', last_error = 'coalesced' WHERE state = 'pending'"
+            f" AND kind = 'card' AND assignment_id IN ({rows}) AND id NOT IN ({rows})"
+            " AND json_extract(payload, '$.also_message_id') IS NULL",
+            [a for _, a in picked] + [r for r, _ in picked],
+        )
+        return max(cur.rowcount, 0)
