@@ -9,6 +9,7 @@ import logging
 import random
 
 from bot.app import DispatchApp
+from bot.card_reads import CardState, read_card, read_cards
 from bot.pacing import Pacer
 from bot.ports import DeliveryError, TelegramPort
 from bot.render import card as render_card
@@ -35,6 +36,7 @@ class TelegramDelivery:
         self._loop = WakeableLoop("telegram outbox")
         self._in_flight: dict[str, asyncio.Task[None]] = {}
         self._outage = False
+        self._cards: dict[int, CardState] = {}  # outbox row id -> state read at pick time
 
     def wake(self) -> None:
         self._loop.wake()
@@ -81,6 +83,7 @@ class TelegramDelivery:
             await tx.outbox.coalesce_cards(
                 [(row.id, row.assignment_id) for row in rows if row.kind == "card" and row.assignment_id]
             )
+            self._cards.update(await read_cards(tx, rows))  # the pass's cards, read together
         for row in rows:
             task = asyncio.create_task(self._deliver(row))
             self._in_flight[row.target] = task
@@ -145,12 +148,12 @@ class TelegramDelivery:
 
     async def _send_card(self, row: OutboxRecord, chat_id: int, maybe_repeat: bool) -> None:
         assert row.assignment_id is not None and row.incident_id is not None
-        async with self.app.store.reading(self.app.clock()) as tx:
-            up_to = await tx.outbox.max_id()
-            incident = await tx.incidents.get(row.incident_id)
-            assignment = await tx.assignments.get(row.assignment_id)
-            events = await tx.events.for_incident(row.incident_id)
-        assert incident is not None and assignment is not None
+        state = self._cards.pop(row.id, None)
+        if state is None:  # not found at pick time: read again (the assert below reports it)
+            async with self.app.store.reading(self.app.clock()) as tx:
+                state = await read_card(tx, row)
+        assert state is not None
+        up_to, incident, assignment, events = state.up_to, state.incident, state.assignment, state.events
         repeat = row.kind == "card_repeat"
         view = render_card(self.app, incident, assignment, events, repeat=repeat)
         new_message: int | None = None
