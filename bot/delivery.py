@@ -24,6 +24,11 @@ MAX_BACKOFF = 30.0
 # An edit of a card waits behind new cards (EDIT_OFFSET); once it has waited this long it ranks as a
 # new card of its incident, so a group kept at its limit by new incidents still sees its taps.
 EDIT_PROMOTE_AFTER = 15.0
+# Of a group's 20 messages a minute, edits (and anything ranked below new cards) may use 15: the rest
+# is kept for new cards, so a new incident's first card does not wait for a minute's window that
+# taps have filled. Queued edits of one card are coalesced, so taps lose little by it; an edit that
+# has waited EDIT_PROMOTE_AFTER ranks as a new card and may use the reserve too.
+CARD_RESERVE = 5
 
 
 class TelegramDelivery:
@@ -63,7 +68,9 @@ class TelegramDelivery:
             if row.due_at > now:
                 delay = min(delay, row.due_at - now)
                 continue
-            wait = self.pacer.wait(target)
+            promoted = row.kind == "card" and row.created_at <= now - EDIT_PROMOTE_AFTER
+            below_cards = row.priority > EDIT_OFFSET and not promoted
+            wait = self.pacer.wait(target, CARD_RESERVE if below_cards else 0)
             if wait > 0:
                 delay = min(delay, wait)
                 continue

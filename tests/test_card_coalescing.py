@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.delivery import EDIT_PROMOTE_AFTER, TelegramDelivery
+from bot.delivery import CARD_RESERVE, EDIT_PROMOTE_AFTER, TelegramDelivery
 from bot.pacing import Pacer
 from bot.ports import Buttons
 from bot.services.common import Actor
@@ -157,3 +157,33 @@ async def test_ordering_without_age_is_unchanged(world: World) -> None:
         late = [r.id for r in await tx.outbox.heads_aging("telegram", world.clock() + 100, 3)]
     assert plain == aged
     assert plain == late  # a first card or a low-priority text is never promoted, only edits
+
+
+async def test_edits_leave_room_in_a_group_for_a_new_card(world: World) -> None:
+    """Messages ranked below new cards use at most 15 of a group's 20 a minute: a new card that
+    comes while they queue goes at once, not after the minute's window has freed."""
+    delivery, port = delivery_for(world)
+    async with world.app.store.transaction(world.clock()) as tx:
+        for i in range(40):
+            await tx.outbox.add("telegram", "text", DAMKAR, 4 + i % 3, {"html": f"ubah {i}"})
+    await run_for(world, delivery, 40)
+    assert len(port.to(DAMKAR, "send")) == 20 - CARD_RESERVE
+    async with world.app.store.transaction(world.clock()) as tx:
+        await tx.outbox.add("telegram", "text", DAMKAR, 1, {"html": "kartu baru"})
+    queued = world.clock()
+    await run_for(world, delivery, 5)
+    new = [t for t, w, c, h in port.sent if h == "kartu baru"]
+    assert new and new[0] - queued <= 1.0
+    assert len(port.to(DAMKAR, "send")) == 20 - CARD_RESERVE + 1  # and nothing else yet
+
+
+def test_a_reserve_only_narrows_a_groups_window() -> None:
+    now = [0.0]
+    pacer = Pacer(clock=lambda: now[0])
+    for _ in range(15):
+        pacer.record("-1001")
+        pacer.record("111")
+        now[0] += 1.2
+    assert pacer.wait("-1001", reserve=5) > 40  # 15 in the window: edits wait for it to move
+    assert pacer.wait("-1001") == 0  # a new card does not
+    assert pacer.wait("111", reserve=5) == 0  # a private chat has no minute limit
