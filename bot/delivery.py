@@ -23,7 +23,7 @@ REPEAT_MARK = "<i>(mungkin terkirim dua kali)</i>"
 MAX_BACKOFF = 30.0
 # An edit of a card waits behind new cards (EDIT_OFFSET); once it has waited this long it ranks as a
 # new card of its incident, so a group kept at its limit by new incidents still sees its taps.
-EDIT_PROMOTE_AFTER = 15.0
+EDIT_PROMOTE_AFTER = 7.0
 # Of a group's 20 messages a minute, edits (and anything ranked below new cards) may use 15: the rest
 # is kept for new cards, so a new incident's first card does not wait for a minute's window that
 # taps have filled. Queued edits of one card are coalesced, so taps lose little by it; an edit that
