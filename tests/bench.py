@@ -1,6 +1,6 @@
 """`make bench`: dispatch latency against a bare PTB relay, a surge of incidents, the annual report.
 
-    python -m tests.bench                  # default run (about 9 minutes on 2 cores)
+    python -m tests.bench                  # default run (about 20 minutes on 2 cores)
     BENCH_FULL=1 python -m tests.bench     # the surge as specified: 100 incidents in 5 minutes
     BENCH_ONLY=dispatch,report python -m tests.bench
     python -m tests.bench --only aged      # one section (or several: --only dispatch,aged)
