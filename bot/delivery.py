@@ -9,11 +9,12 @@ import logging
 import random
 
 from bot.app import DispatchApp
+from bot.card_reads import CardState, read_card, read_cards
 from bot.clockwatch import settle_clock
 from bot.pacing import Pacer
 from bot.ports import DeliveryError, TelegramPort
 from bot.render import card as render_card
-from bot.services.common import PRIORITY_NOTICE, esc, reply
+from bot.services.common import EDIT_OFFSET, PRIORITY_NOTICE, esc, reply
 from bot.services.groups import on_delivery_lost
 from bot.services.voice import voice_files
 from bot.worker import WakeableLoop
@@ -23,6 +24,14 @@ from storage.uow import Tx
 log = logging.getLogger(__name__)
 REPEAT_MARK = "<i>(mungkin terkirim dua kali)</i>"
 MAX_BACKOFF = 30.0
+# An edit of a card waits behind new cards (EDIT_OFFSET); once it has waited this long it ranks as a
+# new card of its incident, so a group kept at its limit by new incidents still sees its taps.
+EDIT_PROMOTE_AFTER = 7.0
+# Of a group's 20 messages a minute, edits (and anything ranked below new cards) may use 15: the rest
+# is kept for new cards, so a new incident's first card does not wait for a minute's window that
+# taps have filled. Queued edits of one card are coalesced, so taps lose little by it; an edit that
+# has waited EDIT_PROMOTE_AFTER ranks as a new card and may use the reserve too.
+CARD_RESERVE = 5
 
 
 class TelegramDelivery:
@@ -35,6 +44,7 @@ class TelegramDelivery:
         self._loop = WakeableLoop("telegram outbox")
         self._in_flight: dict[str, asyncio.Task[None]] = {}
         self._outage = False
+        self._cards: dict[int, CardState] = {}  # outbox row id -> state read at pick time
 
     def wake(self) -> None:
         self._loop.wake()
@@ -51,7 +61,8 @@ class TelegramDelivery:
         await settle_clock(self.app)
         now = self.app.clock()
         async with self.app.store.reading(now) as tx:
-            heads = await tx.outbox.heads("telegram")  # per chat: strict order by (priority, id)
+            # per chat: strict order by (priority, id), rows waiting since long ago promoted
+            heads = await tx.outbox.heads_aging("telegram", now - EDIT_PROMOTE_AFTER, EDIT_OFFSET)
         delay = 30.0
         chosen: list[OutboxRecord] = []
         for row in heads:
@@ -61,7 +72,9 @@ class TelegramDelivery:
             if row.due_at > now:
                 delay = min(delay, row.due_at - now)
                 continue
-            wait = self.pacer.wait(target)
+            promoted = row.kind == "card" and row.created_at <= now - EDIT_PROMOTE_AFTER
+            below_cards = row.priority > EDIT_OFFSET and not promoted
+            wait = self.pacer.wait(target, CARD_RESERVE if below_cards else 0)
             if wait > 0:
                 delay = min(delay, wait)
                 continue
@@ -77,6 +90,11 @@ class TelegramDelivery:
         # One commit for the whole pass: after a crash, attempts > 0 says "this may have gone out already".
         async with self.app.store.transaction(self.app.clock()) as tx:
             await tx.outbox.begin_attempts([row.id for row in rows])
+            # Coalescing: the card about to be rendered carries every queued edit of it.
+            await tx.outbox.coalesce_cards(
+                [(row.id, row.assignment_id) for row in rows if row.kind == "card" and row.assignment_id]
+            )
+            self._cards.update(await read_cards(tx, rows))  # the pass's cards, read together
         for row in rows:
             task = asyncio.create_task(self._deliver(row))
             self._in_flight[row.target] = task
@@ -152,12 +170,12 @@ class TelegramDelivery:
 
     async def _send_card(self, row: OutboxRecord, chat_id: int, maybe_repeat: bool) -> None:
         assert row.assignment_id is not None and row.incident_id is not None
-        async with self.app.store.reading(self.app.clock()) as tx:
-            up_to = await tx.outbox.max_id()
-            incident = await tx.incidents.get(row.incident_id)
-            assignment = await tx.assignments.get(row.assignment_id)
-            events = await tx.events.for_incident(row.incident_id)
-        assert incident is not None and assignment is not None
+        state = self._cards.pop(row.id, None)
+        if state is None:  # not found at pick time: read again (the assert below reports it)
+            async with self.app.store.reading(self.app.clock()) as tx:
+                state = await read_card(tx, row)
+        assert state is not None
+        up_to, incident, assignment, events = state.up_to, state.incident, state.assignment, state.events
         repeat = row.kind == "card_repeat"
         view = render_card(self.app, incident, assignment, events, repeat=repeat)
         new_message: int | None = None

@@ -34,6 +34,11 @@ class DurableIntake:
         self._attempts: dict[int, int] = {}
         self.failed_now: dict[int, BaseException | None] = {}
         self._answers: set[asyncio.Task[None]] = set()
+        # Just-stored updates handed to process() in memory; the inbox stays the truth after a restart
+        # or when an update could not be finished (then process() reads the inbox again).
+        self._handoff: asyncio.Queue[tuple[int, dict[str, Any], float]] = asyncio.Queue()
+        self._reread = True
+        self._last = -1  # highest update id taken from the inbox or the hand-off
 
     async def poll(self) -> None:
         """Never stops on an odd answer: a 401/404, a 409, a body that is not JSON or a network error is
@@ -71,19 +76,34 @@ class DurableIntake:
             return await tx.inbox.next_offset()
 
     async def _store(self, updates: tuple[Update, ...]) -> None:
-        async with self.app.store.transaction(self.app.clock()) as tx:
-            await tx.inbox.store((u.update_id, u.to_dict()) for u in updates)
+        now = self.app.clock()
+        batch = [(u.update_id, u.to_dict()) for u in updates]
+        async with self.app.store.transaction(now) as tx:
+            await tx.inbox.store(batch)
+        for update_id, payload in batch:  # only once committed: a kill -9 before this loses nothing
+            self._handoff.put_nowait((update_id, payload, now))
 
     async def process(self) -> None:
+        self._reread = True  # (re)started: the inbox first, for whatever a previous run left unhandled
         while True:
-            self._stored.clear()
-            pending = await self._with_retry(self._unhandled)
+            if self._reread:
+                self._reread = False
+                pending = await self._with_retry(self._unhandled)
+                if pending:
+                    self._reread = True  # until the inbox has nothing left unhandled
+                    self._last = max(self._last, pending[-1][0])
+            else:
+                pending = [await self._handoff.get()]
+                while not self._handoff.empty():
+                    pending.append(self._handoff.get_nowait())
+                # Already taken from the inbox by a read that raced the hand-off: never run twice.
+                pending = [p for p in pending if p[0] > self._last]
+                if pending:
+                    self._last = pending[-1][0]
             for update_id, payload, received_at in pending:
                 await self._with_retry(
                     lambda uid=update_id, p=payload, r=received_at: self._handle(uid, p, r)
                 )
-            if not pending:
-                await self._stored.wait()
 
     async def _unhandled(self) -> list[tuple[int, dict[str, Any], float]]:
         async with self.app.store.reading(self.app.clock()) as tx:
@@ -108,6 +128,7 @@ class DurableIntake:
             self._attempts[update_id] = attempts
             if attempts < MAX_HANDLER_ATTEMPTS:
                 await asyncio.sleep(0.2 * attempts)
+                self._reread = True  # left unhandled in the inbox: the next pass reads it again
                 return
             await self._give_up(update)
         if update_id in self.app.store.marked:

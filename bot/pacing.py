@@ -28,8 +28,9 @@ class Pacer:
         self._overall: deque[float] = deque()
         self._held_until: dict[str, float] = {}
 
-    def wait(self, target: str) -> float:
-        """Seconds until one more message may go to `target` (0 when it may go now)."""
+    def wait(self, target: str, reserve: int = 0) -> float:
+        """Seconds until one more message may go to `target` (0 when it may go now). In a group,
+        `reserve` of its 20 a minute are kept back: for new cards, when an edit asks."""
         now = self.clock()
         waits = [self._held_until.get(target, 0.0) - now]
         sent = self._chat[target]
@@ -37,8 +38,9 @@ class Pacer:
             sent.popleft()
         if sent:
             waits.append(sent[-1] + self.per_chat_gap - now)
-        if target.startswith("-") and len(sent) >= self.group_per_minute:
-            waits.append(sent[-self.group_per_minute] + self.group_window - now)
+        allowed = self.group_per_minute - reserve
+        if target.startswith("-") and len(sent) >= allowed:
+            waits.append(sent[-allowed] + self.group_window - now)
         while self._overall and now - self._overall[0] >= 1:
             self._overall.popleft()
         if len(self._overall) >= self.overall_per_second:

@@ -8,18 +8,18 @@ import logging
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.app import DispatchApp
 from bot.services.radio_state import radio_changed
 from bot.settings import Settings
-from radio_bridge.delivery import RadioDelivery
 from radio_bridge.errors import RadioError
-from radio_bridge.field import FieldCommands
-from radio_bridge.link import RadioLink
-from radio_bridge.murmur import EmbeddedMurmur
 from radio_bridge.secret_files import private_dir, stored_secret
-from radio_bridge.voice import start_voice
+
+if TYPE_CHECKING:  # loaded by start_radio only when the radio is on (pymumble, protobuf: slow imports)
+    from radio_bridge.delivery import RadioDelivery
+    from radio_bridge.link import RadioLink
+    from radio_bridge.murmur import EmbeddedMurmur
 
 log = logging.getLogger(__name__)
 DOWN_GRACE = 3.0  # a blip shorter than this is not worth a message to the call takers
@@ -111,6 +111,12 @@ async def start_radio(app: DispatchApp, settings: Settings) -> RadioRuntime | No
     mumble = settings.mumble
     if not mumble.enabled:
         return None
+    from radio_bridge.delivery import RadioDelivery
+    from radio_bridge.field import FieldCommands
+    from radio_bridge.link import RadioLink
+    from radio_bridge.murmur import EmbeddedMurmur
+    from radio_bridge.voice import start_voice
+
     murmur: EmbeddedMurmur | None = None
     superuser = mumble.superuser_password.get_secret_value() or None
     password = mumble.password.get_secret_value()

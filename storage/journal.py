@@ -130,10 +130,12 @@ class OutboxRepo:
         )
 
     async def supersede(self, kind: str, assignment_id: int, up_to_id: int, except_id: int) -> None:
-        """Pending renders of the same card made before this delivery read the state are now redundant."""
+        """Pending renders of the same card made before this delivery read the state are now redundant,
+        except those that also edit another copy of the card (sent twice around a crash): that copy
+        was not edited by this delivery."""
         await self.db.execute(
             "UPDATE outbox SET state = 'superseded' WHERE state = 'pending' AND kind = ? AND assignment_id = ?"
-            " AND id <= ? AND id <> ?",
+            " AND id <= ? AND id <> ? AND json_extract(payload, '$.also_message_id') IS NULL",
             (kind, assignment_id, up_to_id, except_id),
         )
 
@@ -169,3 +171,32 @@ class OutboxRepo:
         async with self.db.execute("SELECT COALESCE(MAX(id), 0) FROM outbox") as c:
             row = await c.fetchone()
         return int(row[0]) if row else 0
+
+    async def heads_aging(self, channel: str, older_than: float, by: int) -> list[OutboxRecord]:
+        """Like heads, but an edit of a card (a 'card' row ranked more than `by` levels down, i.e.
+        behind new cards) that has waited since before `older_than` counts `by` levels better: it
+        cannot starve in a group kept at its limit by new cards. Nothing else moves."""
+        async with self.db.execute(
+            "SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY target ORDER BY priority - CASE"
+            " WHEN kind = 'card' AND priority > ? AND created_at < ? THEN ? ELSE 0 END, id) AS turn"
+            " FROM outbox WHERE state = 'pending' AND channel = ?) WHERE turn = 1 ORDER BY priority, id",
+            (by, older_than, by, channel),
+        ) as c:
+            return [OutboxRecord.from_row(r) for r in await c.fetchall()]
+
+    async def coalesce_cards(self, picked: list[tuple[int, int]]) -> int:
+        """(row id, assignment id) of card renders about to be sent: every other pending render of the
+        same card goes with them, since a card is rendered from the database at send time (after this
+        commits), so it carries every change committed before. Rows that also edit an extra copy of
+        the card keep their own turn. One statement (this is on the dispatch path). Returns how many
+        were superseded."""
+        if not picked:
+            return 0
+        rows = ", ".join("?" * len(picked))
+        cur = await self.db.execute(
+            "UPDATE outbox SET state = 'superseded', last_error = 'coalesced' WHERE state = 'pending'"
+            f" AND kind = 'card' AND assignment_id IN ({rows}) AND id NOT IN ({rows})"
+            " AND json_extract(payload, '$.also_message_id') IS NULL",
+            [a for _, a in picked] + [r for r, _ in picked],
+        )
+        return max(cur.rowcount, 0)

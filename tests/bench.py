@@ -1,6 +1,6 @@
 """`make bench`: dispatch latency against a bare PTB relay, a surge of incidents, the annual report.
 
-    python -m tests.bench                  # default run (about 9 minutes on 2 cores)
+    python -m tests.bench                  # default run (about 20 minutes on 2 cores)
     BENCH_FULL=1 python -m tests.bench     # the surge as specified: 100 incidents in 5 minutes
     BENCH_ONLY=dispatch,report python -m tests.bench
     python -m tests.bench --only aged      # one section (or several: --only dispatch,aged)
@@ -22,7 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from tests import bench_aged, bench_dispatch, bench_report, bench_surge, bench_voice
+from tests import bench_aged, bench_dispatch, bench_dispatch_one, bench_report, bench_surge, bench_voice
 from tests.bench_common import machine
 from tests.e2e import ROOT
 
@@ -44,7 +44,9 @@ def _only() -> str:
     if len(args) == 2 and args[0] == "--only":
         return args[1]
     if args:
-        raise SystemExit("usage: python -m tests.bench [--only dispatch,surge,report,aged,voice]")
+        raise SystemExit(
+            "usage: python -m tests.bench [--only dispatch,dispatch-one,surge,report,aged,voice]"
+        )
     return os.environ.get("BENCH_ONLY", "")
 
 
@@ -60,6 +62,17 @@ def main() -> int:
                 bench_dispatch.run(d, count=int(os.environ.get("BENCH_DISPATCHES", "200")))
             ),
             bench_dispatch.render,
+        ),
+        (
+            "1b. Dispatch latency on ONE bot process, idle and during a 1,000,000-row import-calls",
+            lambda d: asyncio.run(
+                bench_dispatch_one.run(
+                    d,
+                    count=int(os.environ.get("BENCH_DISPATCHES", "200")),
+                    import_rows=int(os.environ.get("BENCH_IMPORT_ROWS", "1000000")),
+                )
+            ),
+            bench_dispatch_one.render,
         ),
         (
             "2. Surge: incidents from 8 call takers, every card tapped 4 times",
@@ -82,13 +95,13 @@ def main() -> int:
             bench_voice.render,
         ),
     ]
-    keys = ["dispatch", "surge", "report", "aged", "voice"]
+    keys = ["dispatch", "dispatch-one", "surge", "report", "aged", "voice"]
     out = [f"# 112 Dispatch Bridge benchmarks\n\n{header}\n"]
     print(header.replace("  \n", "\n"), flush=True)
     total = time.monotonic()
     failed = False
     for key, (title, runner, render) in zip(keys, sections, strict=True):
-        if only and key not in only:
+        if only and key not in only and key.split("-")[0] not in only:
             continue
         print(f"\n== {title} ...", flush=True)
         began = time.monotonic()
