@@ -38,7 +38,7 @@ from radio_bridge.bridge import start_radio, stop_radio
 from routing.errors import RoutingError
 from routing.table import RoutingTable, load_routing, validate_agency_codes
 from storage.uow import Store
-from web.server import start_http, stop_http
+from web.server import WebPart, start_http, stop_http
 
 log = logging.getLogger("dispatch")
 
@@ -101,17 +101,18 @@ def _seconds(value: object) -> float:
     return float(total()) if callable(total) else float(value)  # type: ignore[arg-type]
 
 
-async def serve(settings: Settings) -> int:
+async def serve(settings: Settings, *, web_extra: WebPart | None = None) -> int:
+    """web_extra: another part for the product's one HTTP server (the sandbox mounts its console)."""
     routing = load_routing_for(settings)
     store = await Store.open(settings.storage.path)
     try:
-        return await _serve(settings, routing, store)
+        return await _serve(settings, routing, store, web_extra)
     finally:
         # Also when start-up fails (a rejected token): aiosqlite's thread would keep the process alive.
         await store.close()
 
 
-async def _serve(settings: Settings, routing: RoutingTable, store: Store) -> int:
+async def _serve(settings: Settings, routing: RoutingTable, store: Store, web_extra: WebPart | None) -> int:
     app = DispatchApp(settings=settings, store=store, routing=routing, clock=wall_clock())
     async with store.transaction(app.clock()) as tx:
         seeded = await seed_from_settings(tx, settings)
@@ -130,7 +131,9 @@ async def _serve(settings: Settings, routing: RoutingTable, store: Store) -> int
 
     application.add_error_handler(on_error)
     metrics = Metrics()
-    http = await start_http(app, metrics)  # before the Bot API wait: a port in use stops start-up at once
+    http = await start_http(
+        app, metrics, web_extra
+    )  # before the Bot API wait: a port in use stops start-up at once
     try:
         app.alarms = Alarms(app, settings.watchdog.alert_after)
         app.clock_watch = ClockWatch(app, settings.watchdog.clock_step)

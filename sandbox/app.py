@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
 import logging
 import secrets
 import sys
@@ -15,7 +14,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from bot.compose import load_routing_for, serve
-from bot.settings import EscalationSettings, Settings, SettingsError
+from bot.settings import EscalationSettings, HttpSettings, Settings, SettingsError
 from radio_bridge.errors import RadioError
 from radio_bridge.murmur import MURMURD, EmbeddedMurmur
 from routing.geo import load_centres
@@ -69,23 +68,19 @@ async def run_sandbox(base: Settings, scenario: Scenario | None = None) -> int:
     host, port = base.sandbox.host, base.sandbox.port
     url = f"http://{host}:{port}"
     secret = secrets.token_urlsafe(18)
-    settings = sandbox_settings(base, world, url, secret, var)
+    # The fake Telegram on a port of its own (it plays Telegram, which the product never serves); the
+    # console on the product's one HTTP server, which listens on [sandbox] host and port here.
+    await api.start(0, host="127.0.0.1")
+    settings = sandbox_settings(base, world, api.base_url.removesuffix("/bot"), secret, var)
+    settings = settings.model_copy(update={"http": HttpSettings(enabled=True, host=host, port=port)})
     faults = Faults(api)
     console = Console(
         api, settings, load_centres(routing), faults, radio_folder=(var / "sandbox-radio").absolute()
     )
-    web_app = api.application()
-    console.mount(web_app)
-    try:
-        await api.start(port, host=host, app=web_app)
-    except OSError as exc:
-        if exc.errno == errno.EADDRINUSE:
-            raise SettingsError("sandbox.port", f"{host}:{port} sudah dipakai program lain") from None
-        raise SettingsError("sandbox.host", f"tidak bisa mendengarkan di {host}:{port} ({exc})") from None
     murmur = await _start_murmur(base, world, var, secret)
     radio: RadioSide | None = None
     player: asyncio.Task[int] | None = None
-    bot = asyncio.create_task(serve(settings))
+    bot = asyncio.create_task(serve(settings, web_extra=console.mount))
     try:
         await _wait_ready(api, bot)
         if murmur is not None:
@@ -126,7 +121,12 @@ async def _wait_ready(api: FakeBotApi, bot: asyncio.Task[int]) -> None:
     done, _ = await asyncio.wait([polling, bot], return_when=asyncio.FIRST_COMPLETED)
     if bot in done:
         polling.cancel()
-        bot.result()  # re-raises a SettingsError from start-up
+        try:
+            bot.result()  # re-raises a SettingsError from start-up
+        except SettingsError as exc:
+            if exc.key.startswith("http."):  # the console's port: it is the product's server here
+                raise SettingsError(exc.key.replace("http.", "sandbox.", 1), exc.problem) from None
+            raise
         raise SettingsError("sandbox", "bot berhenti sebelum siap")
     polling.result()
 

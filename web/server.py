@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -21,6 +22,7 @@ from web.health import add_health_routes
 from web.panic import panic_subapp
 
 log = logging.getLogger(__name__)
+WebPart = Callable[[web.Application], None]  # a part that mounts its own routes on the root
 SHUTDOWN_TIMEOUT = 5.0
 
 
@@ -30,7 +32,8 @@ class HttpServer:
     url: str
 
 
-def build_web_app(app: DispatchApp, metrics: Metrics | None = None) -> web.Application:
+def build_web_app(app: DispatchApp, metrics: Metrics | None = None,
+                  extra: WebPart | None = None) -> web.Application:  # fmt: skip
     try:
         centres = load_centres(app.routing)
     except RoutingError as exc:
@@ -38,17 +41,21 @@ def build_web_app(app: DispatchApp, metrics: Metrics | None = None) -> web.Appli
     root = web.Application()
     root.add_subapp("/api/v1", panic_subapp(app, centres))
     add_health_routes(root, app, metrics)  # /healthz and /metrics
-    # Next parts mount here, each on its own path: the console.
+    if extra is not None:
+        extra(root)  # the sandbox's training console, at / beside the product's own paths
     return root
 
 
-async def start_http(app: DispatchApp, metrics: Metrics | None = None) -> HttpServer | None:
+async def start_http(app: DispatchApp, metrics: Metrics | None = None,
+                     extra: WebPart | None = None) -> HttpServer | None:  # fmt: skip
     """Listening when this returns; a port already in use is a settings error naming [http] port."""
     http = app.settings.http
     if not http.enabled:
         return None
     # On stop, a request in flight gets a few seconds to finish (its alert is committed or not at all).
-    runner = web.AppRunner(build_web_app(app, metrics), access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT)
+    runner = web.AppRunner(
+        build_web_app(app, metrics, extra), access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT
+    )
     await runner.setup()
     site = web.TCPSite(runner, http.host, http.port)
     try:
