@@ -25,6 +25,7 @@ import aiosqlite
 from bot import handoff_cli, prank_report
 from bot.report_document import load_report
 from bot.report_document import render as render_document
+from bot.report_facts import number_id, percent_id
 from bot.reports import (
     ImportFileError,
     RowError,
@@ -59,15 +60,12 @@ def add_subcommands(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
 
 
 def _id_number(n: int | None) -> str:
-    return "-" if n is None else f"{n:,}".replace(",", ".")
+    return number_id(n)
 
 
 def _id_percent(p: float | None, *, fixed: bool = True) -> str:
     """40,7% for computed shares; a telephony rate prints as given (97% stays 97%)."""
-    if p is None:
-        return "-"
-    text = f"{p:.1f}" if fixed or p != int(p) else f"{int(p)}"
-    return text.replace(".", ",") + "%"
+    return percent_id(p, fixed=fixed)
 
 
 def _when(row: stats.Table2Row, period: stats.Period) -> str:

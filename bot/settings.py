@@ -25,7 +25,7 @@ from pydantic_settings import (
 )
 from pydantic_settings import SettingsError as PydanticSettingsError
 
-from bot.settings_base import clock_time
+from bot.settings_base import clock_time, hour_minute
 from bot.settings_parts import (
     BackupSettings,
     GroupsSettings,
@@ -188,8 +188,7 @@ class DigestSettings(_Section):
 
     @property
     def hour_minute(self) -> tuple[int, int]:
-        hour, _, minute = self.time.partition(":")
-        return int(hour), int(minute)
+        return hour_minute(self.time)
 
 
 class Settings(BaseSettings):

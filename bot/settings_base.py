@@ -9,3 +9,9 @@ def clock_time(value: str) -> str:
     if not (valid and int(hour) < 24 and int(minute) < 60):
         raise ValueError("harus berbentuk JJ:MM (24 jam, WIB), mis. 07:00")
     return value
+
+
+def hour_minute(value: str) -> tuple[int, int]:
+    """(hour, minute) of a JJ:MM already checked by clock_time."""
+    hour, _, minute = value.partition(":")
+    return int(hour), int(minute)

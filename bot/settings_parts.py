@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-from bot.settings_base import clock_time
+from bot.settings_base import clock_time, hour_minute
 
 
 class _Section(BaseModel):
@@ -29,8 +29,7 @@ class BackupSettings(_Section):
 
     @property
     def hour_minute(self) -> tuple[int, int]:
-        hour, _, minute = self.time.partition(":")
-        return int(hour), int(minute)
+        return hour_minute(self.time)
 
 
 class HttpSettings(_Section):
