@@ -2,7 +2,7 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
-SYS_PACKAGES := mumble-server espeak-ng sox libopus0 ffmpeg
+SYS_PACKAGES := mumble-server espeak-ng sox libopus0 ffmpeg openssl
 # Only for the console's browser test (make test): Debian's browser, driven by Playwright, and emoji.
 TEST_PACKAGES := chromium fonts-noto-color-emoji
 
@@ -22,6 +22,7 @@ sysdeps:
 	command -v espeak-ng >/dev/null 2>&1 || missing="$$missing espeak-ng"; \
 	command -v sox >/dev/null 2>&1 || missing="$$missing sox"; \
 	command -v ffmpeg >/dev/null 2>&1 || missing="$$missing ffmpeg"; \
+	command -v openssl >/dev/null 2>&1 || missing="$$missing openssl"; \
 	ldconfig -p 2>/dev/null | grep -q 'libopus.so.0' || missing="$$missing libopus0"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:$$missing"; \
