@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SYS_PACKAGES := mumble-server espeak-ng sox libopus0 ffmpeg openssl
 # Only for the console's browser test (make test): Debian's browser, driven by Playwright, and emoji.
-TEST_PACKAGES := chromium fonts-noto-color-emoji
+TEST_PACKAGES := chromium fonts-noto-color-emoji postgresql
 
 .PHONY: run test bench chaos lint sysdeps testdeps venv clean
 
@@ -33,6 +33,7 @@ testdeps: sysdeps
 	@missing=""; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	[ -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || missing="$$missing fonts-noto-color-emoji"; \
+	ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(TEST_PACKAGES) >/dev/null; \

@@ -79,10 +79,38 @@ class TelegramSettings(_Section):
 
 
 class StorageSettings(_Section):
+    # `sqlite:///var/dispatch.sqlite3` (relative; four slashes for an absolute path) or
+    # `postgresql://user@host:port/db` (asyncpg; the password from PGPASSWORD or ~/.pgpass, never here).
+    # Unset: the SQLite file at `path`.
+    url: str | None = None
     path: str = "var/dispatch.sqlite3"
     # Handled Telegram updates and delivered (or superseded, failed) outbox rows are deleted after
     # this many days; the audit events are kept.
     keep_days: int = Field(default=30, ge=1)
+
+    @model_validator(mode="after")
+    def _url_sets_the_backend(self) -> StorageSettings:
+        if self.url is None:
+            return self
+        if self.url.startswith("sqlite:///"):
+            self.path = self.url.removeprefix("sqlite:///")
+            if not self.path:
+                raise ValueError("url sqlite:/// tanpa nama berkas")
+        elif self.url.startswith(("postgresql://", "postgres://")):
+            if "@" in self.url and ":" in self.url.split("://", 1)[1].split("@", 1)[0]:
+                raise ValueError("kata sandi jangan di url: pakai PGPASSWORD atau ~/.pgpass")
+        else:
+            raise ValueError("harus sqlite:///BERKAS atau postgresql://user@host:port/db")
+        return self
+
+    @property
+    def postgres(self) -> bool:
+        return self.url is not None and self.url.startswith(("postgresql://", "postgres://"))
+
+    @property
+    def target(self) -> str:
+        """What storage.db.connect opens: the PostgreSQL URL or the SQLite file's path."""
+        return self.url if self.postgres and self.url is not None else self.path
 
 
 class AccessSettings(_Section):
