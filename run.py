@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
 from pathlib import Path
 
@@ -55,9 +56,13 @@ def main(argv: list[str] | None = None) -> int:
             from storage.backup import BackupError, service_lock
 
             configure_logging()
+            # SQLite: held while serving, so `restore` refuses to replace a database a running bot has
+            # open and a second process cannot start. PostgreSQL: any number start; the lease picks one.
+            lock = (
+                contextlib.nullcontext() if settings.storage.postgres else service_lock(settings.storage.path)
+            )
             try:
-                # Held while serving: `restore` refuses to replace a database a running bot has open.
-                with service_lock(settings.storage.path):
+                with lock:
                     return asyncio.run(serve(settings))
             except BackupError as exc:
                 print(f"Gagal mulai: {exc}", file=sys.stderr)

@@ -20,6 +20,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 
 import asyncpg
 
@@ -153,7 +154,7 @@ class Lease:
             lost.cancel()
         return self.lost_reason or ""
 
-    async def _until(self, probe: asyncio.Future[object], lost: asyncio.Future[object]) -> None:
+    async def _until(self, probe: asyncio.Future[Any], lost: asyncio.Future[Any]) -> None:
         """Wait for the probe, the loss, or the end of the lease's certainty, whichever comes first."""
         while not probe.done() and not lost.done():
             remaining = self._remaining()
