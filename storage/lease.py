@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 import time
 from collections.abc import Callable
 from typing import Any
@@ -38,6 +40,11 @@ CONNECT_TIMEOUT = 3.0
 APPLICATION_NAME = "dispatch-lease"
 
 
+def session_name() -> str:
+    """What pg_stat_activity shows for a lease session: which machine and process holds (or wants) it."""
+    return f"{APPLICATION_NAME} {os.getpid()} {socket.gethostname()}"[:63]
+
+
 class LeaseLost(BaseException):  # a signal, like CancelledError, not an error to handle
     """Raised before an outgoing call when this process can no longer be sure it holds the lease.
 
@@ -46,12 +53,12 @@ class LeaseLost(BaseException):  # a signal, like CancelledError, not an error t
 
 
 class Lease:
-    def __init__(self, url: str, *, key: int = LEASE_KEY, name: str = APPLICATION_NAME,
+    def __init__(self, url: str, *, key: int = LEASE_KEY, name: str | None = None,
                  max_age: float = MAX_AGE, heartbeat: float = HEARTBEAT,
                  clock: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
         self.url = url
         self.key = key
-        self.name = name
+        self.name = name or session_name()
         self.max_age = max_age
         self.heartbeat = heartbeat
         self.clock = clock

@@ -12,6 +12,7 @@ import pytest
 
 from storage.lease import KEEPALIVE_IDLE, MAX_AGE, RELEASE_AFTER, USER_TIMEOUT_MS, Lease, LeaseLost
 from tests import pgserver
+from tests.tcp_relay import Relay
 
 pytestmark = pytest.mark.skipif(not pgserver.available(), reason="PostgreSQL server binaries not installed")
 
@@ -103,40 +104,10 @@ async def test_no_heartbeat_for_max_age_fences_even_before_the_heartbeat_runs(ur
         await lease.release()
 
 
-class Proxy:
-    """A TCP relay to PostgreSQL that can go silent: a network cut as the holder sees it."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.frozen = asyncio.Event()
-        self.server: asyncio.Server | None = None
-
-    async def start(self) -> int:
-        self.server = await asyncio.start_server(self._client, "127.0.0.1", 0)
-        return int(self.server.sockets[0].getsockname()[1])
-
-    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.port)
-
-        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
-            with contextlib.suppress(OSError):
-                while data := await src.read(65536):
-                    if self.frozen.is_set():
-                        await asyncio.Event().wait()  # swallow everything from now on
-                    dst.write(data)
-                    await dst.drain()
-
-        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer), return_exceptions=True)
-
-    async def stop(self) -> None:
-        if self.server is not None:
-            self.server.close()
-
-
 async def test_a_holder_cut_off_from_the_database_fences_itself_within_max_age(
     url: str, cluster: pgserver.PgCluster
 ) -> None:
-    proxy = Proxy(cluster.port)
+    proxy = Relay(cluster.port)
     port = await proxy.start()
     lease = Lease(url.replace(f":{cluster.port}/", f":{port}/"), name="lease-cut")
     holding: asyncio.Task[str] | None = None

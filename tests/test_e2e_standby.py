@@ -1,0 +1,241 @@
+"""Active and standby: two `python run.py` against one test PostgreSQL and one fake Bot API.
+
+Each process reaches the Bot API through a relay of its own (tests/tcp_relay.py), which notes when each
+request passed: so the tests can tell who asked what, and when."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from sandbox.botapi import FakeBotApi
+from tests import pgserver
+from tests.e2e import TOKEN, BotProcess, World, bot_env, settings_toml
+from tests.tcp_relay import Relay
+from tests.test_e2e_panic import free_port
+from tests.test_faults import GROUPS, LADDER, cards_for, dispatch_line
+
+pytestmark = pytest.mark.skipif(not pgserver.available(), reason="PostgreSQL server binaries not installed")
+TAKEOVER_LIMIT = 15.0
+LOST_LINE = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) ERROR dispatch: LEASE HILANG", re.M)
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[pgserver.PgCluster]:
+    found = pgserver.start_cluster()
+    yield found
+    found.stop()
+
+
+@dataclass
+class Node:
+    name: str
+    bot: BotProcess
+    relay: Relay
+    http_port: int
+
+    async def health(self) -> tuple[int, dict[str, Any]]:
+        async with httpx.AsyncClient(timeout=5) as client:
+            response = await client.get(f"http://127.0.0.1:{self.http_port}/healthz")
+            return response.status_code, response.json()
+
+    async def metrics(self) -> str:
+        async with httpx.AsyncClient(timeout=5) as client:
+            return (await client.get(f"http://127.0.0.1:{self.http_port}/metrics")).text
+
+    async def until_role(self, role: str, timeout: float = 30.0) -> dict[str, Any]:  # noqa: ASYNC109
+        """Polled as a monitor would; the HTTP server may not listen yet."""
+        async with asyncio.timeout(timeout):
+            while True:
+                with contextlib.suppress(httpx.HTTPError, ValueError):
+                    status, body = await self.health()
+                    if status == 200 and body.get("role") == role:
+                        return body
+                assert self.bot.proc is not None and self.bot.proc.returncode is None, self.bot.output()
+                await asyncio.sleep(0.2)
+
+    def first_poll_after(self, when: float) -> float | None:
+        return next((t for t, m in self.relay.methods_after(when) if m == "getUpdates"), None)
+
+    def lost_at(self) -> float | None:
+        found = LOST_LINE.search(self.bot.logs[-1].read_text(errors="replace"))
+        return datetime.strptime(found.group(1), "%Y-%m-%d %H:%M:%S,%f").timestamp() if found else None
+
+
+@dataclass
+class Pair:
+    world: World
+    url: str
+    a: Node
+    b: Node
+
+    async def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        conn = await asyncpg.connect(self.url)
+        try:
+            return [tuple(r) for r in await conn.fetch(sql)]
+        finally:
+            await conn.close()
+
+
+@contextlib.asynccontextmanager
+async def pair(tmp_path: Path, cluster: pgserver.PgCluster, extra: str = "") -> AsyncIterator[Pair]:
+    async with FakeBotApi(token=TOKEN) as api:
+        url = cluster.create_database()
+        settings = tmp_path / "settings.toml"
+        settings.write_text(settings_toml(api, tmp_path / "unused.sqlite3", extra=extra))
+        nodes = []
+        for name in ("a", "b"):
+            relay = Relay(api.port)
+            port = await relay.start()
+            http_port = free_port()
+            env = bot_env(settings, DISPATCH_STORAGE__URL=url, DISPATCH_HTTP__ENABLED="true",
+                          DISPATCH_HTTP__PORT=str(http_port),
+                          DISPATCH_TELEGRAM__BASE_URL=f"http://127.0.0.1:{port}/bot",
+                          DISPATCH_TELEGRAM__BASE_FILE_URL=f"http://127.0.0.1:{port}/file/bot")  # fmt: skip
+            workdir = tmp_path / name
+            workdir.mkdir()
+            nodes.append(Node(name, BotProcess(workdir, env), relay, http_port))
+        world = World(api, nodes[0].bot, tmp_path / "unused.sqlite3")
+        found = Pair(world, url, nodes[0], nodes[1])
+        try:
+            # One after the other: the first applies the migrations, the second finds them applied.
+            await found.a.bot.start()
+            await found.a.until_role("active")
+            await api.wait_polling(timeout=20)
+            await found.b.bot.start()
+            await found.b.until_role("standby")
+            yield found
+        finally:
+            for node in nodes:
+                code = await node.bot.stop()
+                if code not in (0, 3, -9, -15):
+                    print(f"--- {node.name} exited {code}\n{node.bot.output()}")
+                await node.relay.stop()
+
+
+def tap_out(world: World, tapped: set[int]) -> None:
+    api = world.api
+    for message in list(api.messages_in(GROUPS[0])):
+        found = re.search(r"#(\d+) ·", message.text or "")
+        if found and int(found.group(1)) not in tapped and message.buttons:
+            tapped.add(int(found.group(1)))
+            terima = next(b["callback_data"] for b in message.buttons if b["text"] == "Terima")
+            api.tap(world.damkar_member, world.damkar, message.message_id, terima)
+
+
+async def settle(p: Pair, sent: int, tapped: set[int], kills: int) -> None:
+    """Zero loss: every dispatch's cards in every group, every tap applied once, the inbox empty; repeats
+    at most one per chat in flight at each takeover, and marked."""
+    world, api = p.world, p.world.api
+    timeout = 60 + 6 * sent
+    await api.wait_for(
+        lambda: all(cards_for(world, chat, n) for chat in GROUPS for n in range(1, sent + 1)), timeout=timeout
+    )
+    acked = "SELECT COUNT(*) FROM assignments WHERE agency = 'damkar' AND state = 'acknowledged'"
+    async with asyncio.timeout(timeout):
+        while await p.rows(acked) != [(len(tapped),)]:  # noqa: ASYNC110 (the database has no event to wait on)
+            await asyncio.sleep(0.3)
+    assert await p.rows("SELECT COUNT(*), COUNT(DISTINCT number) FROM incidents") == [(sent, sent)]
+    assert await p.rows("SELECT COUNT(*) FROM events WHERE kind = 'status'") == [(len(tapped),)]
+    assert await p.rows("SELECT COUNT(*) FROM inbox WHERE handled_at IS NULL") == [(0,)]
+    repeats = [m for m in api.messages if m.text and "mungkin terkirim dua kali" in m.text]
+    duplicates = sum(len(cards_for(world, chat, n)) - 1 for chat in GROUPS for n in range(1, sent + 1))
+    assert duplicates <= len(repeats) <= kills * (len(GROUPS) + 1)
+    # Never two pollers: Telegram would have answered one of them 409 Conflict.
+    assert not [c for c in api.calls if c.http_status == 409]
+
+
+async def test_standby_answers_healthz_as_standby_and_never_calls_the_bot_api(
+    tmp_path: Path, cluster: pgserver.PgCluster
+) -> None:
+    async with pair(tmp_path, cluster) as p:
+        status, body = await p.b.health()
+        assert status == 200 and body["role"] == "standby", body
+        assert body["checks"]["database"]["ok"]
+        assert 'dispatch_role{role="standby"} 1.0' in await p.b.metrics()
+        status, body = await p.a.health()
+        assert status == 200 and body["role"] == "active", body
+        assert 'dispatch_role{role="active"} 1.0' in await p.a.metrics()
+        # Only the active polls and sends; the standby waited without one request.
+        p.world.api.send_text(p.world.call_taker, p.world.call_taker, dispatch_line(1))
+        await p.world.api.wait_message(GROUPS[0], "#1 ·", timeout=20)
+        assert p.b.relay.requests == []
+        assert [m for _, m in p.a.relay.requests].count("getUpdates") >= 1
+
+
+async def test_kill_9_of_the_active_during_a_burst_loses_nothing_and_the_standby_takes_over(
+    tmp_path: Path, cluster: pgserver.PgCluster
+) -> None:
+    async with pair(tmp_path, cluster, extra=LADDER) as p:
+        world, api = p.world, p.world.api
+        active, standby = p.a, p.b
+        sent, tapped, takeovers = 0, set[int](), []
+        kills = 2
+        for _ in range(kills):
+            for _ in range(3):
+                sent += 1
+                api.send_text(world.call_taker, world.call_taker, dispatch_line(sent))
+            tap_out(world, tapped)
+            progress = len(api.calls_of("sendMessage")) + len(api.calls_of("editMessageText"))
+            await api.wait_for(
+                lambda p=progress: len(api.calls_of("sendMessage")) + len(api.calls_of("editMessageText")) >= p + 2,
+                timeout=30,
+            )  # fmt: skip
+            killed_at = time.time()
+            await active.bot.kill()
+            polled = await api.wait_for(
+                lambda s=standby, k=killed_at: s.first_poll_after(k), timeout=30, recheck=0.05
+            )
+            takeovers.append(polled - killed_at)
+            print(f"kill -9 of {active.name}: {standby.name} polling after {polled - killed_at:.2f} s")
+            await standby.until_role("active")
+            await active.bot.start()  # back, as systemd would bring it: a standby now
+            await active.until_role("standby")
+            active, standby = standby, active
+        tap_out(world, tapped)
+        await settle(p, sent, tapped, kills)
+        print(f"takeover times: {', '.join(f'{t:.2f} s' for t in takeovers)}")
+        assert max(takeovers) < TAKEOVER_LIMIT
+
+
+async def test_terminated_lease_session_stops_the_active_sending_and_the_other_takes_over(
+    tmp_path: Path, cluster: pgserver.PgCluster
+) -> None:
+    async with pair(tmp_path, cluster, extra=LADDER) as p:
+        world, api = p.world, p.world.api
+        sent = 5
+        for n in range(1, sent + 1):
+            api.send_text(world.call_taker, world.call_taker, dispatch_line(n))
+        await api.wait_message(GROUPS[0], "#1 ·", timeout=20)  # mid-burst: the active has cards to send
+        assert p.a.bot.proc is not None
+        session = f"dispatch-lease {p.a.bot.proc.pid} %"
+        pids = await p.rows(f"SELECT pid FROM pg_stat_activity WHERE application_name LIKE '{session}'")
+        assert len(pids) == 1, pids
+        cut_at = time.time()
+        assert await p.rows(f"SELECT pg_terminate_backend({pids[0][0]})") == [(True,)]
+        code = await asyncio.wait_for(p.a.bot.proc.wait(), 20)
+        assert code == 3, p.a.bot.output()
+        noticed = p.a.lost_at()
+        assert noticed is not None, p.a.bot.output()
+        print(f"lease session terminated: the active noticed it after {noticed - cut_at:.3f} s")
+        assert noticed - cut_at < 1.0
+        polled = await api.wait_for(lambda: p.b.first_poll_after(cut_at), timeout=30, recheck=0.05)
+        print(f"the standby polling {polled - cut_at:.2f} s after the termination")
+        assert polled - cut_at < TAKEOVER_LIMIT
+        # Fenced: nothing from the old active once it noticed, and all of it before the new one's first.
+        late = p.a.relay.methods_after(noticed)
+        assert late == [], late
+        first_b = min(t for t, _ in p.b.relay.requests)
+        assert max(t for t, _ in p.a.relay.requests) < first_b
+        await settle(p, sent, set(), 1)
