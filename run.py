@@ -56,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
 
             configure_logging()
             try:
+                if settings.storage.postgres:  # many processes on one PostgreSQL: the lease picks one
+                    return asyncio.run(serve(settings))
                 # Held while serving: `restore` refuses to replace a database a running bot has open.
                 with service_lock(settings.storage.path):
                     return asyncio.run(serve(settings))
