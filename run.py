@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import sys
 from pathlib import Path
 
@@ -56,13 +55,11 @@ def main(argv: list[str] | None = None) -> int:
             from storage.backup import BackupError, service_lock
 
             configure_logging()
-            # SQLite: held while serving, so `restore` refuses to replace a database a running bot has
-            # open and a second process cannot start. PostgreSQL: any number start; the lease picks one.
-            lock = (
-                contextlib.nullcontext() if settings.storage.postgres else service_lock(settings.storage.path)
-            )
             try:
-                with lock:
+                if settings.storage.postgres:  # many processes on one PostgreSQL: the lease picks one
+                    return asyncio.run(serve(settings))
+                # Held while serving: `restore` refuses to replace a database a running bot has open.
+                with service_lock(settings.storage.path):
                     return asyncio.run(serve(settings))
             except BackupError as exc:
                 print(f"Gagal mulai: {exc}", file=sys.stderr)

@@ -115,7 +115,7 @@ def _seconds(value: object) -> float:
 async def serve(settings: Settings, *, web_extra: WebPart | None = None) -> int:
     """web_extra: another part for the product's one HTTP server (the sandbox mounts its console)."""
     routing = load_routing_for(settings)
-    store = await Store.open(settings.storage.path)
+    store = await Store.open(settings.storage.target)
     try:
         return await _serve(settings, routing, store, web_extra)
     finally:

@@ -7,17 +7,16 @@ import csv
 import io
 from typing import Any
 
-import aiosqlite
-
 from bot.services.common import esc
 from routing.prank import DAYS_ID, PrankPatterns, prank_patterns
 from routing.table import RoutingTable
+from storage.connection import Connection
 from storage.prank_stats import prank_counts
 
 HEADING = "Pola Prank & Ghost"
 
 
-async def read_patterns(db: aiosqlite.Connection, start: float, end: float, offset: int,
+async def read_patterns(db: Connection, start: float, end: float, offset: int,
                         routing: RoutingTable) -> PrankPatterns:  # fmt: skip
     counts = await prank_counts(db, start, end, offset)
     return prank_patterns(counts.by_slot, counts.by_kecamatan, tuple(routing.kecamatan))

@@ -20,8 +20,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-import aiosqlite
-
 from bot import handoff_cli, prank_report
 from bot.report_document import load_report
 from bot.report_document import render as render_document
@@ -37,6 +35,7 @@ from routing import stats
 from routing.errors import RoutingError
 from routing.table import RoutingTable, load_routing
 from storage import imports
+from storage.connection import Connection
 from storage.db import connect
 from storage.imports import ValidCallRow, ValidTelephonyRow
 
@@ -246,7 +245,7 @@ async def run_import_calls(
 ) -> int:
     """Validate every row first; import nothing from a file with a bad row."""
 
-    async def store(db: aiosqlite.Connection, rows: list[ValidCallRow]) -> str:
+    async def store(db: Connection, rows: list[ValidCallRow]) -> str:
         inserted, present = await imports.import_calls(db, rows)
         return f"Diimpor {_id_number(inserted)} panggilan, {_id_number(present)} sudah ada"
 
@@ -258,7 +257,7 @@ async def run_import_telephony(
 ) -> int:
     """Same rules as import-calls; a month already stored with other figures is updated."""
 
-    async def store(db: aiosqlite.Connection, rows: list[ValidTelephonyRow]) -> str:
+    async def store(db: Connection, rows: list[ValidTelephonyRow]) -> str:
         result = await imports.import_telephony(db, rows)
         return (
             f"Diimpor {_id_number(result.inserted)} bulan, {_id_number(result.updated)} diperbarui,"
@@ -271,7 +270,7 @@ async def run_import_telephony(
 async def _import(
     file: str,
     read: Callable[[Path], tuple[list[Row], list[RowError]]],
-    store: Callable[[aiosqlite.Connection, list[Row]], Awaitable[str]],
+    store: Callable[[Connection, list[Row]], Awaitable[str]],
     storage_path: str,
 ) -> int:
     try:

@@ -11,8 +11,6 @@ import asyncio
 import base64
 from datetime import datetime, timedelta
 
-import aiosqlite
-
 from bot.app import DispatchApp
 from bot.digest_text import Window
 from bot.reports import build_report
@@ -20,12 +18,13 @@ from bot.services.common import esc
 from bot.settings import ReportSettings
 from routing import stats
 from routing.table import RoutingTable
+from storage.connection import Connection
 from storage.db import connect
 from storage.reports import aggregate
 from storage.uow import Tx
 
 
-async def load_report(db: aiosqlite.Connection, period: stats.Period, routing: RoutingTable) -> stats.Report:
+async def load_report(db: Connection, period: stats.Period, routing: RoutingTable) -> stats.Report:
     # One offset for the whole period: exact for Asia/Jakarta (no DST).
     offset = period.start.utcoffset() or timedelta(0)
     months = stats.months_in(period)

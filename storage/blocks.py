@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import aiosqlite
 
+from storage.connection import Connection
+
 
 @dataclass(frozen=True, slots=True)
 class BlockRecord:
@@ -49,7 +51,7 @@ class PhoneHistory:
 
 
 class BlockRepo:
-    def __init__(self, db: aiosqlite.Connection, now: float) -> None:
+    def __init__(self, db: Connection, now: float) -> None:
         self.db = db
         self.now = now
 

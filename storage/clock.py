@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import aiosqlite
+from storage.connection import Connection
 
 _OPEN = "incident_id IN (SELECT id FROM incidents WHERE state = 'open')"
 _ACK_WAITING = f"state = 'notified' AND escalation_level < 2 AND {_OPEN}"
@@ -18,7 +18,7 @@ class Shifted:
 
 
 class ClockRepo:
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: Connection) -> None:
         self.db = db
 
     async def shift(self, seconds: float) -> Shifted:
@@ -57,7 +57,7 @@ class ClockRepo:
         """The latest time this database has written: a wall clock now behind it was stepped back."""
         async with self.db.execute(
             "SELECT MAX(t) FROM (SELECT MAX(at) AS t FROM events UNION ALL SELECT MAX(created_at) FROM outbox"
-            " UNION ALL SELECT MAX(received_at) FROM inbox)"
+            " UNION ALL SELECT MAX(received_at) FROM inbox) AS latest"
         ) as c:
             row = await c.fetchone()
         return None if row is None or row[0] is None else float(row[0])

@@ -1,4 +1,6 @@
-"""Opening the one SQLite file: pragmas, numbered migrations, write transactions."""
+"""Opening the database (the SQLite file, or PostgreSQL by URL): pragmas, numbered migrations, write
+transactions. The migrations are written once, in SQLite's dialect; PostgreSQL reads them translated
+(`pg_sql.translate_ddl`), so both backends always have the same tables."""
 
 from __future__ import annotations
 
@@ -8,8 +10,25 @@ from importlib import resources
 from pathlib import Path
 
 import aiosqlite
+import asyncpg
 
+from storage.connection import Connection
 from storage.files import prepare_private
+from storage.pg import PgConnection
+from storage.pg_sql import translate_ddl
+
+# Database trouble a worker waits out (a busy SQLite file, a PostgreSQL connection that dropped).
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    aiosqlite.OperationalError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    ConnectionError,
+)
+
+
+def is_postgres(target: str | Path) -> bool:
+    return str(target).startswith(("postgresql://", "postgres://"))
+
 
 PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -31,8 +50,12 @@ def _migrations() -> list[tuple[int, str, str]]:
     return sorted(found)
 
 
-async def connect(path: str | Path) -> aiosqlite.Connection:
+async def connect(path: str | Path, *, application_name: str = "dispatch") -> Connection:
     """Open (and create) the database, apply pending migrations, return the connection."""
+    if is_postgres(path):
+        pg = await PgConnection.open(str(path), application_name=application_name)
+        await _migrate_pg(pg)
+        return pg
     prepare_private(Path(path))
     # isolation_level=None: we issue BEGIN IMMEDIATE ourselves so writers queue instead of deadlocking.
     db = await aiosqlite.connect(str(path), isolation_level=None)
@@ -56,20 +79,46 @@ async def _migrate(db: aiosqlite.Connection) -> None:
             await db.execute("INSERT INTO schema_migrations VALUES (?, ?)", (version, name))
 
 
+# Two processes starting at once against one PostgreSQL apply the migrations one after the other.
+_MIGRATION_LOCK = 0x112_0001
+
+
+async def _migrate_pg(db: PgConnection) -> None:
+    conn = db.conn
+    await conn.execute("SELECT pg_advisory_lock($1)", _MIGRATION_LOCK)
+    try:
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT)"
+        )
+        applied = {row[0] for row in await conn.fetch("SELECT version FROM schema_migrations")}
+        for version, name, sql in _migrations():
+            if version in applied:
+                continue
+            async with conn.transaction():
+                for statement in _split(sql):
+                    await conn.execute(translate_ddl(statement))
+                await conn.execute("INSERT INTO schema_migrations VALUES ($1, $2)", version, name)
+    finally:
+        await conn.execute("SELECT pg_advisory_unlock($1)", _MIGRATION_LOCK)
+    await db.load_keys()
+
+
 def _split(sql: str) -> list[str]:
     body = "\n".join(line for line in sql.splitlines() if not line.strip().startswith("--"))
     return [s.strip() for s in body.split(";") if s.strip()]
 
 
-async def checkpoint(db: aiosqlite.Connection) -> None:
+async def checkpoint(db: Connection) -> None:
     """Copy the WAL into the database and truncate it, so old page images (with what was just
-    deleted) do not stay in the -wal file."""
+    deleted) do not stay in the -wal file. (PostgreSQL's own vacuum does this for it.)"""
+    if isinstance(db, PgConnection):
+        return
     async with db.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cur:
         await cur.fetchall()
 
 
 @contextlib.asynccontextmanager
-async def write(db: aiosqlite.Connection) -> AsyncIterator[aiosqlite.Connection]:
+async def write(db: Connection) -> AsyncIterator[Connection]:
     """One write = one transaction: BEGIN IMMEDIATE, commit on success, roll back on any error."""
     await db.execute("BEGIN IMMEDIATE")
     try:

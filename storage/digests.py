@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import aiosqlite
-
+from storage.connection import Connection
 from storage.records import AssignmentRecord
 
 
 class DigestRepo:
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: Connection) -> None:
         self.db = db
 
     async def calls_by_type(self, start: float, end: float) -> dict[str, int]:
@@ -40,7 +39,7 @@ class DigestRepo:
             "SELECT MAX(phone_masked), COUNT(*) AS n FROM calls"
             " WHERE at >= ? AND at < ? AND type IN ('prank', 'ghost')"
             " AND COALESCE(phone, phone_masked) IS NOT NULL"
-            " GROUP BY COALESCE(phone, phone_masked) HAVING n >= ? ORDER BY n DESC, 1 LIMIT ?",
+            " GROUP BY COALESCE(phone, phone_masked) HAVING COUNT(*) >= ? ORDER BY n DESC, 1 LIMIT ?",
             (start, end, at_least, limit),
         ) as c:
             return [(str(r[0] or "-"), int(r[1])) for r in await c.fetchall()]

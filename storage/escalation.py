@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import aiosqlite
+from storage.connection import Connection
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +41,7 @@ ORDER BY a.incident_id, a.id
 
 
 class EscalationRepo:
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: Connection) -> None:
         self.db = db
 
     async def waiting(self, top_level: int = 2) -> list[Waiting]:

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import aiosqlite
 
+from storage.connection import Connection
+
 
 @dataclass(frozen=True, slots=True)
 class HandoffRecord:
@@ -36,7 +38,7 @@ class ImportedFrom:
 
 
 class HandoffRepo:
-    def __init__(self, db: aiosqlite.Connection, now: float) -> None:
+    def __init__(self, db: Connection, now: float) -> None:
         self.db = db
         self.now = now
 

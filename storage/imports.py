@@ -7,9 +7,9 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import aiosqlite
-
+from storage.connection import Connection
 from storage.db import write
+from storage.pg import PgConnection
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +56,7 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'import', ?)
 """
 
 
-async def import_calls(db: aiosqlite.Connection, rows: Sequence[ValidCallRow], *,
+async def import_calls(db: Connection, rows: Sequence[ValidCallRow], *,
                        batch: int = BATCH_ROWS) -> tuple[int, int]:  # fmt: skip
     """Insert the (already validated) rows in batches; returns (inserted, already present by import_key).
 
@@ -83,13 +83,18 @@ async def import_calls(db: aiosqlite.Connection, rows: Sequence[ValidCallRow], *
         if start:
             await asyncio.sleep(PAUSE_BETWEEN_BATCHES)
         async with write(db):
+            if isinstance(db, PgConnection):  # no change count after executemany: one counted insert a row
+                for row in params[start : start + batch]:
+                    cur = await db.execute(_INSERT_CALL, row)
+                    inserted += max(cur.rowcount, 0)
+                continue
             before = db.total_changes
             await db.executemany(_INSERT_CALL, params[start : start + batch])
             inserted += db.total_changes - before
     return inserted, len(rows) - inserted
 
 
-async def import_telephony(db: aiosqlite.Connection, rows: Sequence[ValidTelephonyRow]) -> TelephonyResult:
+async def import_telephony(db: Connection, rows: Sequence[ValidTelephonyRow]) -> TelephonyResult:
     """Upsert by month in one transaction, telling new, changed and identical months apart."""
     inserted = updated = unchanged = 0
     async with write(db):

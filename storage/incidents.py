@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import aiosqlite
-
+from storage.connection import Connection
 from storage.records import AssignmentRecord, IncidentRecord
 
 
@@ -30,7 +29,7 @@ class NewIncident:
 
 
 class IncidentRepo:
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: Connection) -> None:
         self.db = db
 
     async def next_number(self, year: int) -> int:
@@ -88,7 +87,7 @@ class IncidentRepo:
 
 
 class AssignmentRepo:
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: Connection) -> None:
         self.db = db
 
     async def add(self, incident_id: int, agency: str, token: str, chat_id: int | None, at: float) -> int:

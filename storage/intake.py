@@ -6,11 +6,11 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-import aiosqlite
+from storage.connection import Connection
 
 
 class InboxRepo:
-    def __init__(self, db: aiosqlite.Connection, now: float) -> None:
+    def __init__(self, db: Connection, now: float) -> None:
         self.db = db
         self.now = now
 
@@ -70,7 +70,7 @@ class InboxRepo:
 
 
 class DraftRepo:
-    def __init__(self, db: aiosqlite.Connection, now: float) -> None:
+    def __init__(self, db: Connection, now: float) -> None:
         self.db = db
         self.now = now
 
@@ -106,7 +106,7 @@ class DraftRepo:
 
 
 class CallRepo:
-    def __init__(self, db: aiosqlite.Connection, now: float) -> None:
+    def __init__(self, db: Connection, now: float) -> None:
         self.db = db
         self.now = now
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import aiosqlite
-
+from storage.connection import Connection
 from storage.records import EventRecord, OutboxRecord
 
 
 class EventRepo:
-    def __init__(self, db: aiosqlite.Connection, now: float) -> None:
+    def __init__(self, db: Connection, now: float) -> None:
         self.db = db
         self.now = now
 
@@ -41,7 +40,7 @@ class EventRepo:
 
 
 class OutboxRepo:
-    def __init__(self, db: aiosqlite.Connection, now: float) -> None:
+    def __init__(self, db: Connection, now: float) -> None:
         self.db = db
         self.now = now
 
@@ -78,7 +77,7 @@ class OutboxRepo:
         other chat still has its turn."""
         async with self.db.execute(
             "SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY target ORDER BY priority, id) AS turn"
-            " FROM outbox WHERE state = 'pending' AND channel = ?) WHERE turn = 1 ORDER BY priority, id",
+            " FROM outbox WHERE state = 'pending' AND channel = ?) AS heads WHERE turn = 1 ORDER BY priority, id",
             (channel,),
         ) as c:
             return [OutboxRecord.from_row(r) for r in await c.fetchall()]
@@ -179,7 +178,7 @@ class OutboxRepo:
         async with self.db.execute(
             "SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY target ORDER BY priority - CASE"
             " WHEN kind = 'card' AND priority > ? AND created_at < ? THEN ? ELSE 0 END, id) AS turn"
-            " FROM outbox WHERE state = 'pending' AND channel = ?) WHERE turn = 1 ORDER BY priority, id",
+            " FROM outbox WHERE state = 'pending' AND channel = ?) AS heads WHERE turn = 1 ORDER BY priority, id",
             (by, older_than, by, channel),
         ) as c:
             return [OutboxRecord.from_row(r) for r in await c.fetchall()]

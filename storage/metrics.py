@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 
-import aiosqlite
+from storage.connection import Connection
 
 
 class MetricsRepo:
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: Connection) -> None:
         self.db = db
 
     async def ping(self) -> None:

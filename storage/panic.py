@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import aiosqlite
-
+from storage.connection import Connection
 from storage.uow import Tx
 
 
@@ -53,7 +52,7 @@ class PanicRecord:
 
 
 class PanicRepo:
-    def __init__(self, db: aiosqlite.Connection, now: float) -> None:
+    def __init__(self, db: Connection, now: float) -> None:
         self.db = db
         self.now = now
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import aiosqlite
+from storage.connection import Connection
 
 # Local seconds since the epoch -> hour of day and weekday (1970-01-01 was a Thursday: +3 makes Monday 0).
 _BY_SLOT = """
@@ -28,9 +28,7 @@ class PrankCounts:
     by_kecamatan: dict[str | None, int] = field(default_factory=dict)  # None: location unknown
 
 
-async def prank_counts(
-    db: aiosqlite.Connection, start_utc: float, end_utc: float, utc_offset: int
-) -> PrankCounts:
+async def prank_counts(db: Connection, start_utc: float, end_utc: float, utc_offset: int) -> PrankCounts:
     out = PrankCounts()
     async with db.execute(_BY_SLOT, (utc_offset, utc_offset, start_utc, end_utc)) as cur:
         for dow, hour, n in await cur.fetchall():

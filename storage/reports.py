@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import aiosqlite
+from storage.connection import Connection
 
 
 @dataclass(slots=True)
@@ -43,7 +43,7 @@ FROM telephony_months WHERE month >= ? AND month <= ?
 
 
 async def aggregate(
-    db: aiosqlite.Connection,
+    db: Connection,
     start_utc: float,
     end_utc: float,
     utc_offset_seconds: int,

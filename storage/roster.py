@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import aiosqlite
 
+from storage.connection import Connection
 from storage.roster_cards import GroupCardsSql
 from storage.roster_rollcall import AnswerRow, RollcallSql
 
@@ -43,7 +44,7 @@ class RosterRepo(GroupCardsSql, RollcallSql):
     """Groups, people, Mumble users, seeding, invites, chat requests, unbound groups; with the group's
     cards and outbox rows (storage/roster_cards.py) and roll-calls and menus (storage/roster_rollcall.py)."""
 
-    def __init__(self, db: aiosqlite.Connection, now: float) -> None:
+    def __init__(self, db: Connection, now: float) -> None:
         self.db = db
         self.now = now
 
@@ -68,8 +69,8 @@ class RosterRepo(GroupCardsSql, RollcallSql):
     ) -> None:
         await self.db.execute(
             "INSERT INTO roster_groups (key, mumble_channel, phone, changed_at) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT(key) DO UPDATE SET mumble_channel = COALESCE(excluded.mumble_channel, mumble_channel),"
-            " phone = COALESCE(excluded.phone, phone)",
+            " ON CONFLICT(key) DO UPDATE SET mumble_channel = COALESCE(excluded.mumble_channel, roster_groups.mumble_channel),"
+            " phone = COALESCE(excluded.phone, roster_groups.phone)",
             (key, mumble_channel, phone, self.now),
         )
 
@@ -113,7 +114,7 @@ class RosterRepo(GroupCardsSql, RollcallSql):
         await self.db.execute(
             "INSERT INTO roster_people (user_id, role, name, username, added_at, added_by)"
             " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(user_id, role) DO UPDATE SET"
-            " name = COALESCE(excluded.name, name), username = COALESCE(excluded.username, username)",
+            " name = COALESCE(excluded.name, roster_people.name), username = COALESCE(excluded.username, roster_people.username)",
             (user_id, role, name, username, self.now, added_by),
         )
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import aiosqlite
+from storage.connection import Connection
 
 
 class GroupCardsSql:
-    db: aiosqlite.Connection
+    db: Connection
     now: float
 
     # -- cards and outbox rows of a group -----------------------------------------------------

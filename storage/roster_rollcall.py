@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import aiosqlite
+from storage.connection import Connection
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,7 +19,7 @@ class AnswerRow:
 
 
 class RollcallSql:
-    db: aiosqlite.Connection
+    db: Connection
     now: float
 
     # -- command menus ------------------------------------------------------------------------

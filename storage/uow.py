@@ -7,9 +7,8 @@ import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import aiosqlite
-
 from storage.blocks import BlockRepo
+from storage.connection import Connection
 from storage.db import checkpoint, connect, write
 from storage.handoffs import HandoffRepo
 from storage.incidents import AssignmentRepo, IncidentRepo
@@ -24,7 +23,7 @@ class AlreadyHandled(Exception):
 
 
 class Tx:
-    def __init__(self, db: aiosqlite.Connection, now: float) -> None:
+    def __init__(self, db: Connection, now: float) -> None:
         self.db = db
         self.now = now
         self.incidents = IncidentRepo(db)
@@ -41,7 +40,7 @@ class Tx:
 
 
 class Store:
-    def __init__(self, db: aiosqlite.Connection, path: str | None = None) -> None:
+    def __init__(self, db: Connection, path: str | None = None) -> None:
         self.db = db
         self.path = path  # the file, for a long read on a connection of its own (the report document)
         # One connection, so transactions must not interleave between coroutines.
@@ -49,8 +48,9 @@ class Store:
         self.marked: set[int] = set()  # updates whose handler's own transaction marked them handled
 
     @classmethod
-    async def open(cls, path: str | Path) -> Store:
-        return cls(await connect(path), str(path))
+    async def open(cls, path: str | Path, *, application_name: str = "dispatch") -> Store:
+        """`path`: the SQLite file, or a postgresql:// URL."""
+        return cls(await connect(path, application_name=application_name), str(path))
 
     async def close(self) -> None:
         await self.db.close()

@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-import aiosqlite
+from storage.connection import Connection
 
 # Assignment states that still expect work from the agency.
 OPEN_STATES = ("notified", "acknowledged", "en_route", "on_scene")
@@ -28,7 +28,7 @@ class VoiceRecord:
 
 
 class VoiceRepo:
-    def __init__(self, db: aiosqlite.Connection, now: float) -> None:
+    def __init__(self, db: Connection, now: float) -> None:
         self.db = db
         self.now = now
 

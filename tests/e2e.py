@@ -9,10 +9,12 @@ import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.botapi import FakeBotApi
+from tests.dbread import is_url, new_target, rows, storage_toml
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "123456:TEST-TOKEN"
@@ -21,8 +23,8 @@ DAMKAR, POLRES, BPBD, PLN, CALL_TAKERS_GROUP, SUPERVISORS_GROUP = -1003, -1004, 
 RESPONDER_DAMKAR, RESPONDER_POLRES = 501, 502
 
 
-def settings_toml(api: FakeBotApi, db: Path, *, call_takers_group: bool = False, extra: str = "",
-                  mumble: str = "[mumble]\nenabled = false") -> str:  # fmt: skip
+def settings_toml(api: FakeBotApi, db: Path | str, *, call_takers_group: bool = False, extra: str = "",
+                  mumble: str = "[mumble]\nenabled = false", folder: Path | None = None) -> str:  # fmt: skip
     groups = f"call_takers = {CALL_TAKERS_GROUP}\n" if call_takers_group else ""
     return f"""
 timezone = "Asia/Jakarta"
@@ -31,7 +33,7 @@ base_url = "{api.base_url}"
 base_file_url = "{api.base_file_url}"
 poll_timeout = 2
 [storage]
-path = "{db}"
+{storage_toml(db, folder or Path(str(db)).parent)}
 [access]
 call_takers = [{CALL_TAKER}]
 supervisors = [{SUPERVISOR}]
@@ -110,7 +112,10 @@ def bot_env(settings: Path, **extra: str) -> dict[str, str]:
 class World:
     api: FakeBotApi
     bot: BotProcess
-    db: Path
+    db: Path | str  # the SQLite file, or the PostgreSQL URL (tests.dbread.rows reads either)
+
+    def rows(self, sql: str, *args: object) -> list[tuple[Any, ...]]:
+        return rows(self.db, sql, *args)
 
     def __post_init__(self) -> None:
         api = self.api
@@ -132,10 +137,14 @@ async def make_world(tmp_path: Path, *, call_takers_group: bool = False, extra: 
                      env: dict[str, str] | None = None, mumble: str = "[mumble]\nenabled = false",
                      ) -> AsyncIterator[World]:  # fmt: skip
     async with FakeBotApi(token=TOKEN) as api:
-        db = tmp_path / "dispatch.sqlite3"
+        db: Path | str = new_target(tmp_path)
+        if not is_url(db):
+            db = Path(db)
         settings = tmp_path / "settings.toml"
         settings.write_text(
-            settings_toml(api, db, call_takers_group=call_takers_group, extra=extra, mumble=mumble)
+            settings_toml(
+                api, db, call_takers_group=call_takers_group, extra=extra, mumble=mumble, folder=tmp_path
+            )
         )
         bot = BotProcess(tmp_path, bot_env(settings, **(env or {})))
         world = World(api, bot, db)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,6 +17,7 @@ from bot.app import DispatchApp
 from bot.settings import Settings
 from routing.table import load_routing
 from storage.uow import Store
+from tests.dbread import rows
 from web.server import build_web_app
 
 TOKEN_A = "token-blitar-in-hand-0123456789"
@@ -39,8 +39,7 @@ class Api:
     db: Path
 
     def rows(self, sql: str, *args: object) -> list[tuple[Any, ...]]:
-        with sqlite3.connect(self.db) as db:
-            return db.execute(sql, args).fetchall()
+        return rows(self.db, sql, *args)
 
     def events(self, kind: str) -> list[dict[str, Any]]:
         return [

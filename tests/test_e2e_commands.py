@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 from tests.e2e import ADMIN, BPBD, CALL_TAKER, CALL_TAKERS_GROUP, DAMKAR, POLRES, STRANGER, World, make_world
@@ -11,8 +10,7 @@ ONE_LINE = "/baru kebakaran | Sentul | Jl. Kenari 17 | 081234567890 | Rumah terb
 
 
 def db_rows(world: World, sql: str, *args: object) -> list[tuple[object, ...]]:
-    with sqlite3.connect(world.db) as db:
-        return db.execute(sql, args).fetchall()
+    return world.rows(sql, *args)
 
 
 def press(world: World, message: object, label: str) -> str:

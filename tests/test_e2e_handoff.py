@@ -5,7 +5,6 @@ call takers' group."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -22,8 +21,7 @@ SENTUL = "/baru kebakaran | Sentul | Jl. Kenari 17 | 081234567890 | Rumah terbak
 
 
 def rows(world: World, sql: str, *args: object) -> list[tuple[object, ...]]:
-    with sqlite3.connect(world.db) as db:
-        return db.execute(sql, args).fetchall()
+    return world.rows(sql, *args)
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 
 from tests.e2e import ADMIN, CALL_TAKER, DAMKAR, POLRES, STRANGER, SUPERVISOR, SUPERVISORS_GROUP, TOKEN, World
 
@@ -11,8 +10,7 @@ ONE_LINE = "/baru kebakaran | Sentul | Jl. Kenari 17 | 081234567890 | Rumah terb
 
 
 def db_rows(world: World, sql: str, *args: object) -> list[tuple[object, ...]]:
-    with sqlite3.connect(world.db) as db:
-        return db.execute(sql, args).fetchall()
+    return world.rows(sql, *args)
 
 
 def refusals(world: World) -> list[str]:

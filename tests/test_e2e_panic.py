@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
@@ -33,8 +32,7 @@ def free_port() -> int:
 
 
 def db_rows(world: World, sql: str, *args: object) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(world.db) as db:
-        return db.execute(sql, args).fetchall()
+    return world.rows(sql, *args)
 
 
 async def panic_world(tmp_path: Path, *, call_takers_group: bool) -> AsyncIterator[tuple[World, httpx.AsyncClient]]:  # fmt: skip

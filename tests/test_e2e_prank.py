@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-import sqlite3
 import sys
 
 from tests.e2e import CALL_TAKER, ROOT, SUPERVISORS_GROUP, World
@@ -16,8 +15,7 @@ MASKED = "0812****8888"
 
 
 def rows(world: World, sql: str, *args: object) -> list[tuple[object, ...]]:
-    with sqlite3.connect(world.db) as db:
-        return db.execute(sql, args).fetchall()
+    return world.rows(sql, *args)
 
 
 async def cli(world: World, *args: str) -> tuple[int, str, str]:

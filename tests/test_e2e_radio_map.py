@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 
 from tests.e2e import ADMIN, CALL_TAKER, DAMKAR, World
 
 
 def rows(world: World, sql: str, *args: object) -> list[tuple[object, ...]]:
-    with sqlite3.connect(world.db) as db:
-        return db.execute(sql, args).fetchall()
+    return world.rows(sql, *args)
 
 
 def changes(world: World) -> list[dict[str, object]]:

@@ -18,8 +18,7 @@ PLACES = ("Sentul", "Bendo", "Klampok", "Tlumpu", "Gedog", "Kauman", "Turi")
 
 
 def db_rows(world: World, sql: str, *args: object) -> list[tuple[object, ...]]:
-    with sqlite3.connect(world.db) as db:
-        return db.execute(sql, args).fetchall()
+    return world.rows(sql, *args)
 
 
 def dispatch_line(i: int) -> str:

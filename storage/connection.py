@@ -1,0 +1,13 @@
+"""The connection type every repository takes: aiosqlite's, or the PostgreSQL one that speaks like it."""
+
+from __future__ import annotations
+
+import aiosqlite
+
+from storage.pg import PgConnection
+
+Connection = aiosqlite.Connection | PgConnection
+
+
+def is_postgres(db: Connection) -> bool:
+    return isinstance(db, PgConnection)
