@@ -9,18 +9,17 @@ import asyncio
 import contextlib
 import re
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 
 from sandbox.botapi import FakeBotApi
-from tests import pgserver
+from tests import dbread, pgserver
 from tests.e2e import TOKEN, BotProcess, World, bot_env, settings_toml
 from tests.tcp_relay import Relay
 from tests.test_e2e_panic import free_port
@@ -32,10 +31,10 @@ LOST_LINE = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) ERROR dispatch:
 
 
 @pytest.fixture(scope="module")
-def cluster() -> Iterator[pgserver.PgCluster]:
-    found = pgserver.start_cluster()
-    yield found
-    found.stop()
+def cluster() -> pgserver.PgCluster:
+    if not pgserver.available():
+        pytest.skip("PostgreSQL server binaries not installed")
+    return dbread.cluster()  # the test session's one cluster, shared with the PostgreSQL runs
 
 
 @dataclass
@@ -80,12 +79,8 @@ class Pair:
     a: Node
     b: Node
 
-    async def rows(self, sql: str) -> list[tuple[Any, ...]]:
-        conn = await asyncpg.connect(self.url)
-        try:
-            return [tuple(r) for r in await conn.fetch(sql)]
-        finally:
-            await conn.close()
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        return dbread.rows(self.url, sql)
 
 
 @contextlib.asynccontextmanager
@@ -93,20 +88,20 @@ async def pair(tmp_path: Path, cluster: pgserver.PgCluster, extra: str = "") -> 
     async with FakeBotApi(token=TOKEN) as api:
         url = cluster.create_database()
         settings = tmp_path / "settings.toml"
-        settings.write_text(settings_toml(api, tmp_path / "unused.sqlite3", extra=extra))
+        settings.write_text(settings_toml(api, url, extra=extra, folder=tmp_path))
         nodes = []
         for name in ("a", "b"):
             relay = Relay(api.port)
             port = await relay.start()
             http_port = free_port()
-            env = bot_env(settings, DISPATCH_STORAGE__URL=url, DISPATCH_HTTP__ENABLED="true",
+            env = bot_env(settings, DISPATCH_HTTP__ENABLED="true",
                           DISPATCH_HTTP__PORT=str(http_port),
                           DISPATCH_TELEGRAM__BASE_URL=f"http://127.0.0.1:{port}/bot",
                           DISPATCH_TELEGRAM__BASE_FILE_URL=f"http://127.0.0.1:{port}/file/bot")  # fmt: skip
             workdir = tmp_path / name
             workdir.mkdir()
             nodes.append(Node(name, BotProcess(workdir, env), relay, http_port))
-        world = World(api, nodes[0].bot, tmp_path / "unused.sqlite3")
+        world = World(api, nodes[0].bot, url)
         found = Pair(world, url, nodes[0], nodes[1])
         try:
             # One after the other: the first applies the migrations, the second finds them applied.
@@ -143,12 +138,10 @@ async def settle(p: Pair, sent: int, tapped: set[int], kills: int) -> None:
         lambda: all(cards_for(world, chat, n) for chat in GROUPS for n in range(1, sent + 1)), timeout=timeout
     )
     acked = "SELECT COUNT(*) FROM assignments WHERE agency = 'damkar' AND state = 'acknowledged'"
-    async with asyncio.timeout(timeout):
-        while await p.rows(acked) != [(len(tapped),)]:  # noqa: ASYNC110 (the database has no event to wait on)
-            await asyncio.sleep(0.3)
-    assert await p.rows("SELECT COUNT(*), COUNT(DISTINCT number) FROM incidents") == [(sent, sent)]
-    assert await p.rows("SELECT COUNT(*) FROM events WHERE kind = 'status'") == [(len(tapped),)]
-    assert await p.rows("SELECT COUNT(*) FROM inbox WHERE handled_at IS NULL") == [(0,)]
+    await api.wait_for(lambda: p.rows(acked) == [(len(tapped),)], timeout=timeout, recheck=0.3)
+    assert p.rows("SELECT COUNT(*), COUNT(DISTINCT number) FROM incidents") == [(sent, sent)]
+    assert p.rows("SELECT COUNT(*) FROM events WHERE kind = 'status'") == [(len(tapped),)]
+    assert p.rows("SELECT COUNT(*) FROM inbox WHERE handled_at IS NULL") == [(0,)]
     repeats = [m for m in api.messages if m.text and "mungkin terkirim dua kali" in m.text]
     duplicates = sum(len(cards_for(world, chat, n)) - 1 for chat in GROUPS for n in range(1, sent + 1))
     assert duplicates <= len(repeats) <= kills * (len(GROUPS) + 1)
@@ -220,10 +213,10 @@ async def test_terminated_lease_session_stops_the_active_sending_and_the_other_t
         await api.wait_message(GROUPS[0], "#1 ·", timeout=20)  # mid-burst: the active has cards to send
         assert p.a.bot.proc is not None
         session = f"dispatch-lease {p.a.bot.proc.pid} %"
-        pids = await p.rows(f"SELECT pid FROM pg_stat_activity WHERE application_name LIKE '{session}'")
+        pids = p.rows(f"SELECT pid FROM pg_stat_activity WHERE application_name LIKE '{session}'")
         assert len(pids) == 1, pids
         cut_at = time.time()
-        assert await p.rows(f"SELECT pg_terminate_backend({pids[0][0]})") == [(True,)]
+        assert p.rows(f"SELECT pg_terminate_backend({pids[0][0]})") == [(True,)]
         code = await asyncio.wait_for(p.a.bot.proc.wait(), 20)
         assert code == 3, p.a.bot.output()
         noticed = p.a.lost_at()

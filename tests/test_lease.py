@@ -5,23 +5,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
 
 from storage.lease import KEEPALIVE_IDLE, MAX_AGE, RELEASE_AFTER, USER_TIMEOUT_MS, Lease, LeaseLost
-from tests import pgserver
+from tests import dbread, pgserver
 from tests.tcp_relay import Relay
 
 pytestmark = pytest.mark.skipif(not pgserver.available(), reason="PostgreSQL server binaries not installed")
 
 
 @pytest.fixture(scope="module")
-def cluster() -> Iterator[pgserver.PgCluster]:
-    found = pgserver.start_cluster()
-    yield found
-    found.stop()
+def cluster() -> pgserver.PgCluster:
+    if not pgserver.available():
+        pytest.skip("PostgreSQL server binaries not installed")
+    return dbread.cluster()  # the test session's one cluster, shared with the PostgreSQL runs
 
 
 @pytest.fixture

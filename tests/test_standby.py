@@ -4,7 +4,6 @@ the fence stops a Bot API request before it leaves and a Mumble send before pymu
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any, cast
 
@@ -20,18 +19,16 @@ from radio_bridge.pacing import TextBudget
 from radio_bridge.seat import Seat
 from sandbox.botapi import FakeBotApi
 from storage.lease import Lease, LeaseLost
-from tests import pgserver
+from tests import dbread, pgserver
 
 TOKEN = "123456:FENCE"
 
 
 @pytest.fixture(scope="module")
-def cluster() -> Iterator[pgserver.PgCluster]:
+def cluster() -> pgserver.PgCluster:
     if not pgserver.available():
         pytest.skip("PostgreSQL server binaries not installed")
-    found = pgserver.start_cluster()
-    yield found
-    found.stop()
+    return dbread.cluster()  # the test session's one cluster, shared with the PostgreSQL runs
 
 
 async def test_standby_until_the_lease_is_free_then_active_then_fenced(cluster: pgserver.PgCluster) -> None:
