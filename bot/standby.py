@@ -17,7 +17,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
+import threading
 from collections.abc import Awaitable, Callable
 
 from bot.app import DispatchApp
@@ -27,6 +29,7 @@ log = logging.getLogger("dispatch")
 
 ACQUIRE_EVERY = 1.0
 FENCED_EXIT = 3  # not 2 (bad settings, RestartPreventExitStatus): this one is restarted, as standby
+STOP_GRACE = 10.0
 Active = Callable[["asyncio.Task[str]"], Awaitable[int]]
 
 
@@ -34,7 +37,9 @@ def lost_line(reason: str) -> str:
     return f"LEASE HILANG ({reason}): berhenti mengirim, pekerja dihentikan, keluar dengan kode {FENCED_EXIT}"
 
 
-async def run_with_lease(app: DispatchApp, lease: Lease, active: Active) -> int:
+async def run_with_lease(
+    app: DispatchApp, lease: Lease, active: Active, grace: float | None = STOP_GRACE
+) -> int:
     """Standby until the lease is ours, then `active(holder)`; holder is the heartbeat task, done (with
     the reason) when the lease is lost. SIGTERM while standby ends the process with 0."""
     app.role = "standby"
@@ -53,6 +58,7 @@ async def run_with_lease(app: DispatchApp, lease: Lease, active: Active) -> int:
         return await active(holder)
     except LeaseLost as exc:  # lost while starting up: the fence stopped a call on its way out
         log.error(lost_line(str(exc)))
+        exit_anyway_after(grace)
         return FENCED_EXIT
     finally:
         holder.cancel()
@@ -71,7 +77,8 @@ async def _acquire(lease: Lease, stop: asyncio.Event) -> bool:
     return False
 
 
-async def stopped_or_lost(stop: asyncio.Event, holder: asyncio.Task[str] | None) -> int:
+async def stopped_or_lost(stop: asyncio.Event, holder: asyncio.Task[str] | None,
+                          grace: float | None = STOP_GRACE) -> int:  # fmt: skip
     """For the active's main loop: 0 on SIGTERM, FENCED_EXIT (with one clear log line) on a lost lease."""
     waiting = asyncio.create_task(stop.wait())
     try:
@@ -83,5 +90,18 @@ async def stopped_or_lost(stop: asyncio.Event, holder: asyncio.Task[str] | None)
             holder.result() if not holder.cancelled() and holder.exception() is None else "detak berhenti"
         )
         log.error(lost_line(reason))
+        exit_anyway_after(grace)
         return FENCED_EXIT
     return 0
+
+
+def exit_anyway_after(seconds: float | None) -> None:
+    """A database cut off mid-write can keep the orderly stop waiting forever (a store call with no
+    answer). Nothing of this process is worth more than a standby's start: past the grace, exit anyway,
+    from a thread, so a blocked event loop cannot hold it up either. Every change is one transaction, so
+    whatever was unfinished is rolled back by PostgreSQL. None: not armed (tests in this process)."""
+    if seconds is None:
+        return
+    timer = threading.Timer(seconds, os._exit, (FENCED_EXIT,))
+    timer.daemon = True
+    timer.start()

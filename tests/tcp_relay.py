@@ -20,6 +20,7 @@ class Relay:
     requests: list[tuple[float, str]] = field(default_factory=list)  # (wall time, Bot API method)
     _server: asyncio.Server | None = None
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    _upstreams: set[asyncio.StreamWriter] = field(default_factory=set)
 
     async def start(self) -> int:
         self._server = await asyncio.start_server(self._client, "127.0.0.1", 0)
@@ -37,6 +38,7 @@ class Relay:
         except OSError:
             writer.close()
             return
+        self._upstreams.add(up_writer)
 
         async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter, upstream: bool) -> None:
             with contextlib.suppress(OSError):
@@ -48,6 +50,8 @@ class Relay:
                         self.requests += [(now, m.decode()) for m in REQUEST_LINE.findall(data)]
                     dst.write(data)
                     await dst.drain()
+            if self.frozen.is_set():
+                await asyncio.Event().wait()  # silent, even about the other side going away
             # One side closed (a process killed): close the other, as the kernel would end to end.
             dst.close()
 
@@ -58,6 +62,13 @@ class Relay:
             up_writer.close()
         finally:
             self._tasks.discard(task)
+
+    def sever(self) -> None:
+        """The server's side gives up on the silent client (as PostgreSQL's keepalives would): its
+        connections end, while the client still hears nothing."""
+        self.frozen.set()
+        for up in list(self._upstreams):
+            up.transport.abort()
 
     async def stop(self) -> None:
         if self._server is not None:

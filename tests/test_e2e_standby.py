@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from sandbox.botapi import FakeBotApi
+from storage.lease import MAX_AGE, RELEASE_AFTER
 from tests import dbread, pgserver
 from tests.e2e import TOKEN, BotProcess, World, bot_env, settings_toml
 from tests.tcp_relay import Relay
@@ -85,7 +86,9 @@ class Pair:
 
 
 @contextlib.asynccontextmanager
-async def pair(tmp_path: Path, cluster: pgserver.PgCluster, extra: str = "") -> AsyncIterator[Pair]:
+async def pair(tmp_path: Path, cluster: pgserver.PgCluster, extra: str = "",
+               a_db: Relay | None = None) -> AsyncIterator[Pair]:  # fmt: skip
+    """a_db: a relay that A (the first active) reaches PostgreSQL through, to cut it off."""
     async with FakeBotApi(token=TOKEN) as api:
         url = cluster.create_database()
         settings = tmp_path / "settings.toml"
@@ -99,6 +102,9 @@ async def pair(tmp_path: Path, cluster: pgserver.PgCluster, extra: str = "") -> 
                           DISPATCH_HTTP__PORT=str(http_port),
                           DISPATCH_TELEGRAM__BASE_URL=f"http://127.0.0.1:{port}/bot",
                           DISPATCH_TELEGRAM__BASE_FILE_URL=f"http://127.0.0.1:{port}/file/bot")  # fmt: skip
+            if name == "a" and a_db is not None:
+                db_port = await a_db.start()
+                env["DISPATCH_STORAGE__URL"] = url.replace(f":{cluster.port}/", f":{db_port}/")
             workdir = tmp_path / name
             workdir.mkdir()
             nodes.append(Node(name, BotProcess(workdir, env), relay, http_port))
@@ -118,6 +124,8 @@ async def pair(tmp_path: Path, cluster: pgserver.PgCluster, extra: str = "") -> 
                 if code not in (0, 3, -9, -15):
                     print(f"--- {node.name} exited {code}\n{node.bot.output()}")
                 await node.relay.stop()
+            if a_db is not None:
+                await a_db.stop()
 
 
 def tap_out(world: World, tapped: set[int]) -> None:
@@ -249,4 +257,36 @@ async def test_terminated_lease_session_stops_the_active_sending_and_the_other_t
         assert late == [], late
         first_b = min(t for t, _ in p.b.relay.requests)
         assert last_a < first_b
+        await settle(p, sent, set(), 1)
+
+
+async def test_an_active_cut_off_from_the_database_fences_itself_before_the_lock_is_freed(
+    tmp_path: Path, cluster: pgserver.PgCluster
+) -> None:
+    db_link = Relay(cluster.port)
+    async with pair(tmp_path, cluster, extra=LADDER, a_db=db_link) as p:
+        world, api = p.world, p.world.api
+        sent = 4
+        for n in range(1, sent + 1):
+            api.send_text(world.call_taker, world.call_taker, dispatch_line(n))
+        await api.wait_message(GROUPS[0], "#1 ·", timeout=20)
+        cut_at = time.time()
+        db_link.frozen.set()  # A hears nothing from PostgreSQL any more, and PostgreSQL nothing from A
+        noticed = await api.wait_for(p.a.lost_at, timeout=MAX_AGE + 5, recheck=0.05)
+        print(f"cut off from the database: the active fenced itself after {noticed - cut_at:.2f} s")
+        assert noticed - cut_at <= MAX_AGE + 0.5
+        # The fault itself: PostgreSQL's keepalives give up on the silent session after RELEASE_AFTER s.
+        await asyncio.sleep(max(0.0, cut_at + RELEASE_AFTER - time.time()))
+        released_at = time.time()
+        db_link.sever()
+        assert noticed < released_at  # the active had stopped before anyone else could get the lock
+        polled = await api.wait_for(lambda: p.b.first_poll_after(cut_at), timeout=30, recheck=0.05)
+        print(f"the standby polling {polled - cut_at:.2f} s after the cut")
+        assert polled - cut_at < TAKEOVER_LIMIT
+        assert p.a.bot.proc is not None
+        assert await asyncio.wait_for(p.a.bot.proc.wait(), 20) == 3  # its store hangs: it exits anyway
+        print(f"the cut-off active exited {time.time() - noticed:.1f} s after it fenced itself")
+        late = p.a.relay.methods_after(noticed + IN_FLIGHT)
+        assert late == [], late
+        assert max(t for t, _ in p.a.relay.requests) < min(t for t, _ in p.b.relay.requests)
         await settle(p, sent, set(), 1)

@@ -43,9 +43,9 @@ async def test_standby_until_the_lease_is_free_then_active_then_fenced(cluster: 
         assert app.role == "active"
         app.fence()  # certain now: nothing raised
         became_active.set()
-        return await stopped_or_lost(asyncio.Event(), holder)
+        return await stopped_or_lost(asyncio.Event(), holder, grace=None)
 
-    running = asyncio.create_task(run_with_lease(app, mine, active))
+    running = asyncio.create_task(run_with_lease(app, mine, active, grace=None))
     try:
         await asyncio.sleep(1.5)  # a couple of attempts
         assert app.role == "standby" and not became_active.is_set()
