@@ -87,28 +87,29 @@ class Pair:
 
 
 @contextlib.asynccontextmanager
-async def pair(tmp_path: Path, cluster: pgserver.PgCluster, extra: str = "",
-               a_db: Relay | None = None) -> AsyncIterator[Pair]:  # fmt: skip
+async def pair(tmp_path: Path, cluster: pgserver.PgCluster, extra: str = "", a_db: Relay | None = None,
+               mumble: str = "[mumble]\nenabled = false", env: dict[str, str] | None = None,
+               ) -> AsyncIterator[Pair]:  # fmt: skip
     """a_db: a relay that A (the first active) reaches PostgreSQL through, to cut it off."""
     async with FakeBotApi(token=TOKEN) as api:
         url = cluster.create_database()
         settings = tmp_path / "settings.toml"
-        settings.write_text(settings_toml(api, url, extra=extra, folder=tmp_path))
+        settings.write_text(settings_toml(api, url, extra=extra, folder=tmp_path, mumble=mumble))
         nodes = []
         for name in ("a", "b"):
             relay = Relay(api.port)
             port = await relay.start()
             http_port = free_port()
-            env = bot_env(settings, DISPATCH_HTTP__ENABLED="true",
+            node_env = bot_env(settings, **(env or {}), DISPATCH_HTTP__ENABLED="true",
                           DISPATCH_HTTP__PORT=str(http_port),
                           DISPATCH_TELEGRAM__BASE_URL=f"http://127.0.0.1:{port}/bot",
                           DISPATCH_TELEGRAM__BASE_FILE_URL=f"http://127.0.0.1:{port}/file/bot")  # fmt: skip
             if name == "a" and a_db is not None:
                 db_port = await a_db.start()
-                env["DISPATCH_STORAGE__URL"] = url.replace(f":{cluster.port}/", f":{db_port}/")
+                node_env["DISPATCH_STORAGE__URL"] = url.replace(f":{cluster.port}/", f":{db_port}/")
             workdir = tmp_path / name
             workdir.mkdir()
-            nodes.append(Node(name, BotProcess(workdir, env), relay, http_port))
+            nodes.append(Node(name, BotProcess(workdir, node_env), relay, http_port))
         world = World(api, nodes[0].bot, url)
         found = Pair(world, url, nodes[0], nodes[1])
         try:
