@@ -89,7 +89,7 @@ class Pair:
 @contextlib.asynccontextmanager
 async def pair(tmp_path: Path, cluster: pgserver.PgCluster, extra: str = "", a_db: Relay | None = None,
                mumble: str = "[mumble]\nenabled = false", env: dict[str, str] | None = None,
-               ) -> AsyncIterator[Pair]:  # fmt: skip
+               together: bool = False) -> AsyncIterator[Pair]:  # fmt: skip
     """a_db: a relay that A (the first active) reaches PostgreSQL through, to cut it off."""
     async with FakeBotApi(token=TOKEN) as api:
         url = cluster.create_database()
@@ -113,7 +113,9 @@ async def pair(tmp_path: Path, cluster: pgserver.PgCluster, extra: str = "", a_d
         world = World(api, nodes[0].bot, url)
         found = Pair(world, url, nodes[0], nodes[1])
         try:
-            # One after the other: the first applies the migrations, the second finds them applied.
+            if together:  # both at once on an empty database: one migrates, one wins the lease
+                yield found
+                return
             await found.a.bot.start()
             await found.a.until_role("active")
             await api.wait_polling(timeout=20)
@@ -191,6 +193,27 @@ async def test_standby_answers_healthz_as_standby_and_never_calls_the_bot_api(
         await p.world.api.wait_message(GROUPS[0], "#1 ·", timeout=20)
         assert p.b.relay.requests == []
         assert [m for _, m in p.a.relay.requests].count("getUpdates") >= 1
+
+
+async def test_two_started_at_once_one_is_active_and_one_standby(
+    tmp_path: Path, cluster: pgserver.PgCluster
+) -> None:
+    async with pair(tmp_path, cluster, together=True) as p:
+        await asyncio.gather(p.a.bot.start(), p.b.bot.start())
+        await p.world.api.wait_polling(timeout=30)
+        roles: dict[str, str] = {}
+        async with asyncio.timeout(30):
+            while sorted(roles.values()) != ["active", "standby"]:
+                for node in (p.a, p.b):
+                    with contextlib.suppress(httpx.HTTPError, ValueError):
+                        status, body = await node.health()
+                        roles[node.name] = str(body.get("role")) if status == 200 else "?"
+                await asyncio.sleep(0.2)
+        p.world.api.send_text(p.world.call_taker, p.world.call_taker, dispatch_line(1))
+        await p.world.api.wait_message(GROUPS[0], "#1 ·", timeout=20)
+        standby = p.a if roles["a"] == "standby" else p.b
+        assert standby.relay.requests == []
+        assert p.rows("SELECT COUNT(*) FROM incidents") == [(1,)]
 
 
 async def test_kill_9_of_the_active_during_a_burst_loses_nothing_and_the_standby_takes_over(
