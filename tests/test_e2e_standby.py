@@ -185,6 +185,12 @@ async def test_standby_answers_healthz_as_standby_and_never_calls_the_bot_api(
         assert status == 200 and body["role"] == "standby", body
         assert body["checks"]["database"]["ok"]
         assert 'dispatch_role{role="standby"} 1.0' in await p.b.metrics()
+        async with httpx.AsyncClient(timeout=5) as client:  # the panic API is the active's only
+            refused = await client.post(f"http://127.0.0.1:{p.b.http_port}/api/v1/panic", json={})
+            assert refused.status_code == 503 and "standby" in refused.text
+            assert (
+                await client.post(f"http://127.0.0.1:{p.a.http_port}/api/v1/panic", json={})
+            ).status_code == 401
         status, body = await p.a.health()
         assert status == 200 and body["role"] == "active", body
         assert 'dispatch_role{role="active"} 1.0' in await p.a.metrics()
