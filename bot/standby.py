@@ -54,8 +54,21 @@ async def run_with_lease(
     app.role = "active"
     log.info("lease didapat: proses ini sekarang AKTIF")
     holder = asyncio.create_task(lease.hold(), name="lease-heartbeat")
+    starting = asyncio.ensure_future(active(holder))
+    signalled: list[int] = []
+
+    def stop_starting(sig: int) -> None:
+        signalled.append(sig)
+        starting.cancel()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):  # until the active's own loop takes the signals over
+        loop.add_signal_handler(sig, stop_starting, sig)
     try:
-        return await active(holder)
+        return await starting
+    except asyncio.CancelledError:
+        if not signalled:
+            raise
+        return 0  # SIGTERM while starting up: stopped before serving
     except LeaseLost as exc:  # lost while starting up: the fence stopped a call on its way out
         log.error(lost_line(str(exc)))
         exit_anyway_after(grace)
