@@ -8,6 +8,8 @@ How the two sides stay apart in time:
 - PostgreSQL notices a dead peer by TCP: keepalive probes after IDLE s of silence, every INTERVAL s,
   COUNT of them (for a session waiting for its next query), and tcp_user_timeout (for a reply it sent that
   was never acknowledged). Either way the lock is freed about RELEASE_AFTER s after the machine went.
+- A holder whose process hangs (its kernel still acknowledging) sends no heartbeat: PostgreSQL ends the
+  idle session after IDLE_SESSION_MS (``idle_session_timeout``, PostgreSQL 14 and later).
 - The holder sends ``SELECT 1`` every HEARTBEAT s and trusts its lease only while the last heartbeat
   that succeeded was *sent* less than MAX_AGE s ago (sent, not answered: the server saw the session alive
   at some moment after the sending). MAX_AGE < RELEASE_AFTER, so a holder cut off from the database has
@@ -33,6 +35,7 @@ LEASE_KEY = int.from_bytes(b"112lease", "big", signed=True)
 KEEPALIVE_IDLE, KEEPALIVE_INTERVAL, KEEPALIVE_COUNT = 2, 1, 3  # seconds, seconds, probes
 USER_TIMEOUT_MS = 5000
 RELEASE_AFTER = KEEPALIVE_IDLE + KEEPALIVE_INTERVAL * KEEPALIVE_COUNT  # 5 s (tcp_user_timeout: also 5 s)
+IDLE_SESSION_MS = 5000  # a holder silent this long (a hung process) loses its session, and the lock
 HEARTBEAT = 1.0
 HEARTBEAT_TIMEOUT = 1.5  # for the lock attempt
 MAX_AGE = 3.0
@@ -104,6 +107,11 @@ class Lease:
                 f"SET tcp_keepalives_idle = {KEEPALIVE_IDLE}; SET tcp_keepalives_interval = {KEEPALIVE_INTERVAL};"
                 f" SET tcp_keepalives_count = {KEEPALIVE_COUNT}; SET tcp_user_timeout = {USER_TIMEOUT_MS}"
             )
+            # And a process that hangs on a machine that does not (stopped, swapping, a blocked loop): its
+            # kernel still answers the keepalives, but its session falls silent between heartbeats.
+            # PostgreSQL 14 and later end such a session; older ones only notice a dead machine.
+            if conn.get_server_version() >= (14, 0):
+                await conn.execute(f"SET idle_session_timeout = {IDLE_SESSION_MS}")
         except BaseException:
             conn.terminate()
             raise

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import re
+import signal
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -322,4 +324,34 @@ async def test_an_active_cut_off_from_the_database_fences_itself_before_the_lock
         late = p.a.relay.methods_after(noticed + IN_FLIGHT)
         assert late == [], late
         assert max(t for t, _ in p.a.relay.requests) < min(t for t, _ in p.b.relay.requests)
+        await settle(p, sent, set(), 1)
+
+
+async def test_a_hung_active_loses_its_session_and_sends_nothing_when_it_wakes(
+    tmp_path: Path, cluster: pgserver.PgCluster
+) -> None:
+    """SIGSTOP: the process hangs but its kernel still answers TCP, so only PostgreSQL's
+    idle_session_timeout can free the lock; woken up later, it must find itself fenced."""
+    async with pair(tmp_path, cluster, extra=LADDER) as p:
+        world, api = p.world, p.world.api
+        sent = 4
+        for n in range(1, sent + 1):
+            api.send_text(world.call_taker, world.call_taker, dispatch_line(n))
+        await api.wait_message(GROUPS[0], "#1 ·", timeout=20)
+        assert p.a.bot.proc is not None
+        stopped_at = time.time()
+        os.kill(p.a.bot.proc.pid, signal.SIGSTOP)
+        try:
+            polled = await api.wait_for(lambda: p.b.first_poll_after(stopped_at), timeout=30, recheck=0.05)
+            print(f"hung active: the standby polling {polled - stopped_at:.2f} s after the SIGSTOP")
+            assert polled - stopped_at < TAKEOVER_LIMIT
+        finally:
+            os.kill(p.a.bot.proc.pid, signal.SIGCONT)
+        resumed_at = time.time()
+        assert await asyncio.wait_for(p.a.bot.proc.wait(), 20) == 3, p.a.bot.output()
+        noticed = p.a.lost_at()
+        assert noticed is not None
+        print(f"woken up, the old active fenced itself {noticed - resumed_at:+.3f} s after SIGCONT")
+        late = p.a.relay.methods_after(stopped_at + IN_FLIGHT)
+        assert late == [], late
         await settle(p, sent, set(), 1)

@@ -10,7 +10,15 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
-from storage.lease import KEEPALIVE_IDLE, MAX_AGE, RELEASE_AFTER, USER_TIMEOUT_MS, Lease, LeaseLost
+from storage.lease import (
+    IDLE_SESSION_MS,
+    KEEPALIVE_IDLE,
+    MAX_AGE,
+    RELEASE_AFTER,
+    USER_TIMEOUT_MS,
+    Lease,
+    LeaseLost,
+)
 from tests import dbread, pgserver
 from tests.tcp_relay import Relay
 
@@ -68,7 +76,9 @@ async def test_the_session_is_told_to_notice_a_dead_machine_within_seconds(url: 
         assert await conn.fetchval("SHOW tcp_keepalives_idle") == str(KEEPALIVE_IDLE)
         assert await conn.fetchval("SHOW tcp_keepalives_count") == "3"
         assert await conn.fetchval("SHOW tcp_user_timeout") == str(USER_TIMEOUT_MS)
+        assert await conn.fetchval("SHOW idle_session_timeout") == "5s"
     assert MAX_AGE < RELEASE_AFTER  # the holder gives up before PostgreSQL frees the lock
+    assert MAX_AGE * 1000 < IDLE_SESSION_MS
 
 
 async def test_terminated_session_is_noticed_at_once_and_the_other_takes_over(
