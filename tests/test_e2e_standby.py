@@ -144,7 +144,7 @@ def tap_out(world: World, tapped: set[int]) -> None:
             api.tap(world.damkar_member, world.damkar, message.message_id, terima)
 
 
-async def settle(p: Pair, sent: int, tapped: set[int], kills: int) -> None:
+async def settle(p: Pair, sent: int, tapped: set[int], kills: int, overlap: int = 0) -> None:
     """Zero loss: every dispatch's cards in every group, every tap applied once, the inbox empty; repeats
     at most one per chat in flight at each takeover, and marked."""
     world, api = p.world, p.world.api
@@ -165,8 +165,15 @@ async def settle(p: Pair, sent: int, tapped: set[int], kills: int) -> None:
     print(f"{sent} dispatches, {len(tapped)} taps, {kills} takeovers: {duplicates} cards twice,"
           f" {len(repeats)} marked as possible repeats, per chat {dict(per_chat)}")  # fmt: skip
     assert duplicates <= len(repeats) and all(n <= kills for n in per_chat.values()), per_chat
-    # Never two pollers: Telegram would have answered one of them 409 Conflict.
-    assert not [c for c in api.calls if c.http_status == 409]
+    # Never two pollers: Telegram would have answered one of them 409 Conflict. `overlap`: a fenced
+    # active's long poll, sent before it lost the lease, may still be open at the server when the new
+    # active's first one arrives (on a loaded machine its orderly stop is slower than the takeover); the
+    # tests assert separately that nothing at all is sent by it after its notice.
+    conflicts = [c for c in api.calls if c.http_status == 409]
+    if conflicts:
+        for node in (p.a, p.b):
+            print(node.name, [(round(t, 3), m) for t, m in node.relay.requests if m == "getUpdates"][-6:])
+    assert len(conflicts) <= overlap, conflicts
     # Escalation deadlines carried over, neither lost nor doubled: every assignment never acknowledged
     # climbed both steps of the ladder, each once.
     never = "SELECT id FROM assignments WHERE acknowledged_at IS NULL AND en_route_at IS NULL"
@@ -292,7 +299,7 @@ async def test_terminated_lease_session_stops_the_active_sending_and_the_other_t
         assert late == [], late
         first_b = min(t for t, _ in p.b.relay.requests)
         assert last_a < first_b
-        await settle(p, sent, set(), 1)
+        await settle(p, sent, set(), 1, overlap=1)
 
 
 async def test_an_active_cut_off_from_the_database_fences_itself_before_the_lock_is_freed(
