@@ -20,7 +20,6 @@ class Relay:
     requests: list[tuple[float, str]] = field(default_factory=list)  # (wall time, Bot API method)
     _server: asyncio.Server | None = None
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
-    _upstreams: set[asyncio.StreamWriter] = field(default_factory=set)
 
     async def start(self) -> int:
         self._server = await asyncio.start_server(self._client, "127.0.0.1", 0)
@@ -38,7 +37,6 @@ class Relay:
         except OSError:
             writer.close()
             return
-        self._upstreams.add(up_writer)
 
         async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter, upstream: bool) -> None:
             with contextlib.suppress(OSError):
@@ -62,13 +60,6 @@ class Relay:
             up_writer.close()
         finally:
             self._tasks.discard(task)
-
-    def sever(self) -> None:
-        """The server's side gives up on the silent client (as PostgreSQL's keepalives would): its
-        connections end, while the client still hears nothing."""
-        self.frozen.set()
-        for up in list(self._upstreams):
-            up.transport.abort()
 
     async def stop(self) -> None:
         if self._server is not None:
