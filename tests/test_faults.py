@@ -9,6 +9,8 @@ import re
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from tests.e2e import BPBD, CALL_TAKER, DAMKAR, POLRES, World, make_world
 
 KILLS = int(os.environ.get("CHAOS_KILLS", "4"))
@@ -155,6 +157,7 @@ async def test_call_takers_replies_are_not_stuck_behind_cards(world: World) -> N
         assert api.sends_per_window(chat, 1.0) <= 1 + 1  # ~1 message a second per group
 
 
+@pytest.mark.sqlite_only  # SQLite's own file lock (BEGIN EXCLUSIVE) held past the busy timeout
 async def test_locked_database_is_waited_out(world: World) -> None:
     api = world.api
     holder = sqlite3.connect(world.db, timeout=10, isolation_level=None)
