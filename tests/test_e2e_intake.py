@@ -121,7 +121,9 @@ async def test_an_abandoned_tolak_expires(world: World) -> None:
     # The prompt was asked ten minutes ago (the JSON changed here, not with SQLite's json_set).
     for user_id, chat_id, data in db_rows(world, "SELECT user_id, chat_id, data FROM drafts"):
         changed = json.dumps({**json.loads(data), "asked_at": time.time() - 600})
-        db_rows(world, "UPDATE drafts SET data = ? WHERE user_id = ? AND chat_id = ?", changed, user_id, chat_id)
+        db_rows(
+            world, "UPDATE drafts SET data = ? WHERE user_id = ? AND chat_id = ?", changed, user_id, chat_id
+        )
     late = api.send_text(world.damkar_member, world.damkar, "eh lupa", reply_to_message_id=prompt.message_id)
     await handled(world, late)
     assert db_rows(world, "SELECT state FROM assignments WHERE agency = 'damkar'") == [("notified",)]
