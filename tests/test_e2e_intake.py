@@ -120,7 +120,7 @@ async def test_an_abandoned_tolak_expires(world: World) -> None:
     _card, prompt = await _tolak(world, world.damkar_member)
     # The prompt was asked ten minutes ago (the JSON changed here, not with SQLite's json_set).
     for user_id, chat_id, data in db_rows(world, "SELECT user_id, chat_id, data FROM drafts"):
-        changed = json.dumps({**json.loads(data), "asked_at": time.time() - 600})
+        changed = json.dumps({**json.loads(str(data)), "asked_at": time.time() - 600})
         db_rows(
             world, "UPDATE drafts SET data = ? WHERE user_id = ? AND chat_id = ?", changed, user_id, chat_id
         )
