@@ -31,7 +31,20 @@ def _size(n: int) -> str:
     return f"{n / 1_000_000:.1f} MB".replace(".", ",")
 
 
+# The online copy and the checked restore are the SQLite file's (its backup API, integrity_check, the
+# service lock); a PostgreSQL database is backed up with PostgreSQL's own tools.
+ON_POSTGRES = {
+    "backup": "backup hanya untuk basis data SQLite; untuk PostgreSQL pakai pg_dump, mis. "
+    "pg_dump -Fc -f cadangan.dump NAMA_DB",
+    "restore": "restore hanya untuk basis data SQLite; untuk PostgreSQL pakai pg_restore, mis. "
+    "pg_restore --clean -d NAMA_DB cadangan.dump (bot dihentikan dulu)",
+}
+
+
 async def run_command(command: str, args: argparse.Namespace, settings: Settings) -> int:
+    if settings.storage.postgres:
+        print(f"Gagal: {ON_POSTGRES[command]}", file=sys.stderr)
+        return 2
     db = settings.storage.path
     try:
         if command == "backup":
@@ -74,6 +87,10 @@ async def scheduled_backup(app: DispatchApp) -> Path | None:
 
 def schedule_backups(job_queue: JobQueue, app: DispatchApp) -> None:  # type: ignore[type-arg]
     if not app.settings.backup.enabled:
+        return
+    if app.settings.storage.postgres:
+        # Nothing to copy here: the SQLite file named by [storage] path is not the database in use.
+        log.warning("backup harian tidak dijadwalkan: basis data PostgreSQL, cadangkan dengan pg_dump")
         return
 
     async def job(_context: ContextTypes.DEFAULT_TYPE) -> None:

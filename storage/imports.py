@@ -56,6 +56,11 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'import', ?)
 """
 
 
+def _insert_calls_returning(n: int) -> str:
+    head, values = _INSERT_CALL.rsplit("VALUES", 1)
+    return f"{head}VALUES {', '.join([values.strip()] * n)} RETURNING id"
+
+
 async def import_calls(db: Connection, rows: Sequence[ValidCallRow], *,
                        batch: int = BATCH_ROWS) -> tuple[int, int]:  # fmt: skip
     """Insert the (already validated) rows in batches; returns (inserted, already present by import_key).
@@ -83,10 +88,12 @@ async def import_calls(db: Connection, rows: Sequence[ValidCallRow], *,
         if start:
             await asyncio.sleep(PAUSE_BETWEEN_BATCHES)
         async with write(db):
-            if isinstance(db, PgConnection):  # no change count after executemany: one counted insert a row
-                for row in params[start : start + batch]:
-                    cur = await db.execute(_INSERT_CALL, row)
-                    inserted += max(cur.rowcount, 0)
+            if isinstance(db, PgConnection):
+                # No change count after executemany: the batch as one statement, its new rows returned
+                # (a round trip a row made a PostgreSQL import 3 times slower than SQLite's).
+                chunk = params[start : start + batch]
+                cur = await db.execute(_insert_calls_returning(len(chunk)), [v for row in chunk for v in row])
+                inserted += len(await cur.fetchall())
                 continue
             before = db.total_changes
             await db.executemany(_INSERT_CALL, params[start : start + batch])

@@ -47,7 +47,8 @@ class MetricsRepo:
             " WHERE o.kind = 'card' AND o.state = 'sent' AND o.sent_at > ? AND NOT EXISTS ("
             "   SELECT 1 FROM outbox p WHERE p.assignment_id = o.assignment_id AND p.kind = 'card'"
             "   AND p.state = 'sent' AND p.sent_at <= ?)"
-            " GROUP BY o.assignment_id ORDER BY 2",
+            # i.created_at is one value per assignment; PostgreSQL wants it named in the GROUP BY.
+            " GROUP BY o.assignment_id, i.created_at ORDER BY 2",
             (since, since),
         ) as c:
             return [(int(r[0]), float(r[1]), max(float(r[2]), 0.0)) for r in await c.fetchall()]

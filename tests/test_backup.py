@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from storage.backup import BackupError, backup, check, restore, rotate, service_lock
+from tests.dbread import on_postgres, storage_toml
 from tests.e2e import CALL_TAKER, DAMKAR, ROOT, World, make_world
 
 ONE_LINE = "/baru kebakaran | Sentul | Jl. Kenari {n} | 081234567890 | Rumah terbakar"
@@ -29,6 +30,7 @@ def make_db(path: Path) -> None:
     asyncio.run(create())
 
 
+@pytest.mark.sqlite_only  # SQLite's online backup API under a writing connection
 def test_backup_while_another_connection_keeps_writing(tmp_path: Path) -> None:
     db = tmp_path / "live.sqlite3"
     make_db(db)
@@ -63,6 +65,7 @@ def test_backup_while_another_connection_keeps_writing(tmp_path: Path) -> None:
     assert not Path(f"{info.path}-wal").exists()
 
 
+@pytest.mark.sqlite_only  # restoring a SQLite file (lock file, integrity_check)
 def test_restore_refuses_a_running_bot_garbage_and_a_newer_schema(tmp_path: Path) -> None:
     db = tmp_path / "dispatch.sqlite3"
     make_db(db)
@@ -83,6 +86,7 @@ def test_restore_refuses_a_running_bot_garbage_and_a_newer_schema(tmp_path: Path
         pass
 
 
+@pytest.mark.sqlite_only  # the replaced SQLite file and its -wal
 def test_restore_keeps_the_old_database_and_drops_its_wal(tmp_path: Path) -> None:
     db = tmp_path / "dispatch.sqlite3"
     make_db(db)
@@ -113,6 +117,7 @@ def cli(world: World, *args: str) -> subprocess.CompletedProcess[str]:
                           text=True, timeout=120)  # fmt: skip
 
 
+@pytest.mark.sqlite_only  # backup/restore copy the SQLite file (PostgreSQL: pg_dump, refused below)
 async def test_restore_drill_during_live_traffic(tmp_path: Path) -> None:
     async for world in make_world(tmp_path):
         api = world.api
@@ -166,6 +171,7 @@ async def test_restore_drill_during_live_traffic(tmp_path: Path) -> None:
         assert f"#{restored + 1}" in card.text
 
 
+@pytest.mark.sqlite_only  # the daily copy is of the SQLite file
 def test_scheduled_backup_dir_defaults_beside_the_database(tmp_path: Path) -> None:
     from bot.app import DispatchApp
     from bot.backups import scheduled_backup
@@ -197,3 +203,47 @@ def test_scheduled_backup_dir_defaults_beside_the_database(tmp_path: Path) -> No
     files = sorted(p.name for p in (db.parent / "backups").iterdir())
     assert len(files) == 2 and all(f.startswith("dispatch-") for f in files)
     assert stat.S_IMODE(os.stat(db.parent / "backups" / files[0]).st_mode) == 0o600
+
+
+postgres_only = pytest.mark.skipif(not on_postgres(), reason="about a PostgreSQL database")
+
+
+@postgres_only
+@pytest.mark.parametrize(("command", "tool"), [("backup", "pg_dump"), ("restore", "pg_restore")])
+def test_backup_and_restore_refuse_on_postgresql(
+    tmp_path: Path, db_target: str, command: str, tool: str
+) -> None:
+    settings = tmp_path / "settings.toml"
+    settings.write_text(f'timezone = "Asia/Jakarta"\n[storage]\n{storage_toml(db_target, tmp_path)}\n')
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DISPATCH_")}
+    env["DISPATCH_SETTINGS"] = str(settings)
+    done = subprocess.run([sys.executable, "run.py", command, str(tmp_path / "copy.dump")], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 2 and done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and tool in lines[0] and "PostgreSQL" in lines[0], done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["settings.toml"]  # nothing written, nothing read
+
+
+def test_the_daily_copy_is_scheduled_on_sqlite_only(db_target: str) -> None:
+    from telegram.ext import JobQueue
+
+    from bot.app import DispatchApp
+    from bot.backups import schedule_backups
+    from bot.settings import Settings
+    from routing.table import load_routing
+    from storage.uow import Store
+
+    async def run() -> int:
+        storage = {"url": db_target} if on_postgres() else {"path": db_target}
+        settings = Settings(storage=storage, backup={"enabled": True})  # type: ignore[arg-type]
+        app = DispatchApp(settings=settings, store=await Store.open(db_target), routing=load_routing(None),
+                          clock=lambda: 0.0)  # fmt: skip
+        try:
+            queue: JobQueue = JobQueue()  # type: ignore[type-arg]
+            schedule_backups(queue, app)
+            return len(queue.jobs())
+        finally:
+            await app.store.close()
+
+    assert asyncio.run(run()) == (0 if on_postgres() else 1)

@@ -14,6 +14,7 @@ from bot.settings import Settings
 from routing.table import load_routing
 from storage.records import OutboxRecord
 from storage.uow import Store
+from tests.dbread import new_target
 from tests.test_delivery_pacing import RecordingPort
 
 DOC = bytes(range(256)) * 40  # not text: survives base64 and JSON unchanged or not at all
@@ -30,7 +31,7 @@ class DocumentPort(RecordingPort):
 
 
 @contextlib.asynccontextmanager
-async def open_app(path: Path, now: list[float]) -> AsyncIterator[DispatchApp]:
+async def open_app(path: Path | str, now: list[float]) -> AsyncIterator[DispatchApp]:
     store = await Store.open(path)
     try:  # closed even when an assertion fails: an open connection's thread would keep pytest alive
         yield DispatchApp(settings=Settings(), store=store, routing=load_routing(), clock=lambda: now[0])
@@ -48,7 +49,7 @@ async def deliver_all(app: DispatchApp, now: list[float]) -> DocumentPort:
 
 async def test_a_document_is_sent_as_committed(tmp_path: Path) -> None:
     now = [1_000_000.0]
-    async with open_app(tmp_path / "db.sqlite3", now) as app:
+    async with open_app(new_target(tmp_path), now) as app:
         async with app.store.transaction(now[0]) as tx:
             await enqueue_document(tx, 222, 0, "laporan-112-2023.docx", DOC, "📄 Laporan <b>2023</b>")
         port = await deliver_all(app, now)
@@ -58,7 +59,7 @@ async def test_a_document_is_sent_as_committed(tmp_path: Path) -> None:
 
 async def test_a_send_cut_by_a_kill_goes_again_marked(tmp_path: Path) -> None:
     now = [1_000_000.0]
-    path = tmp_path / "db.sqlite3"
+    path = new_target(tmp_path)
     async with open_app(path, now) as app:
         async with app.store.transaction(now[0]) as tx:
             await enqueue_document(tx, 222, 0, "laporan-112-2023-03.docx", DOC, "📄 Maret 2023")

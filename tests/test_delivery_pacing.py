@@ -12,6 +12,7 @@ from bot.ports import Buttons
 from bot.settings import Settings
 from routing.table import load_routing
 from storage.uow import Store
+from tests.dbread import new_target
 
 
 class RecordingPort:
@@ -39,7 +40,7 @@ class RecordingPort:
 
 async def make(tmp_path: Path) -> tuple[DispatchApp, TelegramDelivery, RecordingPort, list[float]]:
     now = [1_000_000.0]
-    store = await Store.open(tmp_path / "db.sqlite3")
+    store = await Store.open(new_target(tmp_path))
     app = DispatchApp(settings=Settings(), store=store, routing=load_routing(), clock=lambda: now[0])
     port = RecordingPort(now)
     return app, TelegramDelivery(app, port, Pacer(clock=lambda: now[0])), port, now

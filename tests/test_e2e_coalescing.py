@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from tests.e2e import CALL_TAKER, DAMKAR, World
 from tests.test_e2e_dispatch import ONE_LINE, button
 
@@ -29,8 +27,7 @@ async def test_a_burst_of_taps_in_a_busy_group_ends_in_fewer_edits_showing_the_f
     await api.wait_message(DAMKAR, "#7", timeout=30)  # everything queued has gone out
     assert 1 <= len(final.edits) < len(taps), f"{len(final.edits)} edits for {len(taps)} taps"
     await api.wait_message(CALL_TAKER, "menyelesaikan #1")  # every tap still told the call taker
-    with sqlite3.connect(world.db) as db:
-        (cleared,) = db.execute("SELECT COUNT(*) FROM assignments WHERE state = 'cleared'").fetchone()
-        (coalesced,) = db.execute("SELECT COUNT(*) FROM outbox WHERE state = 'superseded'").fetchone()
+    [(cleared,)] = world.rows("SELECT COUNT(*) FROM assignments WHERE state = 'cleared'")
+    [(coalesced,)] = world.rows("SELECT COUNT(*) FROM outbox WHERE state = 'superseded'")
     assert cleared == 1
     assert coalesced >= 1

@@ -48,7 +48,7 @@ async def test_unanswered_card_repeats_then_alerts_once_across_kill_and_restart(
     alert = await api.wait_message(SUPERVISORS_GROUP, "#1", timeout=20)
     assert "Belum ada konfirmasi" in alert.text and "Damkar" in alert.text and "Polres" in alert.text
     await api.wait_message(CALL_TAKER, "🚨")
-    levels = db_rows(world, "SELECT json_extract(data, '$.level'), COUNT(*) FROM events"
+    levels = db_rows(world, "SELECT CAST(json_extract(data, '$.level') AS INTEGER), COUNT(*) FROM events"
                             " WHERE kind = 'escalated' GROUP BY 1 ORDER BY 1")  # fmt: skip
     assert levels == [(1, 5), (2, 5)]  # damkar, polres, bpbd, satpolpp, pln: each step once
     assert len([m for m in api.messages_in(DAMKAR) if "ULANG" in m.text]) == 1

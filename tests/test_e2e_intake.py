@@ -4,7 +4,6 @@ tap backlogs and live locations, /batal_form and the update types asked for."""
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 
 from tests.botapi import players
@@ -119,8 +118,12 @@ async def test_a_later_step_clears_an_abandoned_tolak(world: World) -> None:
 async def test_an_abandoned_tolak_expires(world: World) -> None:
     api = world.api
     _card, prompt = await _tolak(world, world.damkar_member)
-    with sqlite3.connect(world.db) as db:  # the prompt was asked ten minutes ago
-        db.execute("UPDATE drafts SET data = json_set(data, '$.asked_at', ?)", (time.time() - 600,))
+    # The prompt was asked ten minutes ago (the JSON changed here, not with SQLite's json_set).
+    for user_id, chat_id, data in db_rows(world, "SELECT user_id, chat_id, data FROM drafts"):
+        changed = json.dumps({**json.loads(str(data)), "asked_at": time.time() - 600})
+        db_rows(
+            world, "UPDATE drafts SET data = ? WHERE user_id = ? AND chat_id = ?", changed, user_id, chat_id
+        )
     late = api.send_text(world.damkar_member, world.damkar, "eh lupa", reply_to_message_id=prompt.message_id)
     await handled(world, late)
     assert db_rows(world, "SELECT state FROM assignments WHERE agency = 'damkar'") == [("notified",)]
@@ -169,8 +172,8 @@ async def test_a_backlog_of_taps_after_a_restart_is_not_a_flood(world: World) ->
         rows.append(
             (update_id, json.dumps({"update_id": update_id, "callback_query": payload}), start + 3 * i)
         )
-    with sqlite3.connect(world.db) as db:
-        db.executemany("INSERT INTO inbox (update_id, payload, received_at) VALUES (?, ?, ?)", rows)
+    for row in rows:
+        db_rows(world, "INSERT INTO inbox (update_id, payload, received_at) VALUES (?, ?, ?)", *row)
     await world.bot.start()
     await api.wait_for(lambda: len(api.answered_callbacks) == 40, timeout=20)
     assert "flood" not in refusals(world)

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from tests.botapi import FakeBotApi
+from tests.dbread import new_target
 from tests.e2e import ADMIN, CALL_TAKER, DAMKAR, TOKEN, BotProcess, World, bot_env, settings_toml
 from tests.test_e2e_dispatch import ONE_LINE
 
@@ -18,9 +19,9 @@ async def started(tmp_path: Path, prepare: Callable[[FakeBotApi], None] = lambda
                   ) -> AsyncIterator[World]:  # fmt: skip
     """make_world, with faults armed before the bot's first request."""
     async with FakeBotApi(token=TOKEN) as api:
-        db = tmp_path / "dispatch.sqlite3"
+        db = new_target(tmp_path)
         settings = tmp_path / "settings.toml"
-        settings.write_text(settings_toml(api, db))
+        settings.write_text(settings_toml(api, db, folder=tmp_path))
         bot = BotProcess(tmp_path, bot_env(settings, **FAST_ALERTS))
         world = World(api, bot, db)
         api.user(ADMIN, "Admin")

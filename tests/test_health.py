@@ -89,13 +89,13 @@ async def test_metrics_count_what_happened(http_world: tuple[World, httpx.AsyncC
     assert ("dispatch_outbox_failed", ()) in found
 
 
-async def test_a_database_that_does_not_answer_is_named(tmp_path: Path) -> None:
+async def test_a_database_that_does_not_answer_is_named(db_target: str) -> None:
     from bot.app import DispatchApp
     from bot.settings import Settings
     from routing.table import load_routing
     from storage.uow import Store
 
-    store = await Store.open(tmp_path / "db.sqlite3")
+    store = await Store.open(db_target)
     app = DispatchApp(settings=Settings(), store=store, routing=load_routing(None), clock=lambda: 0.0)
     loop = LoopState()
     loop.polled()

@@ -7,6 +7,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from storage.db import connect
 from storage.imports import ValidCallRow, import_calls
 
@@ -30,6 +32,7 @@ def rows(n: int, offset: int = 0) -> list[ValidCallRow]:
     ]
 
 
+@pytest.mark.sqlite_only  # SQLite's one write lock (BEGIN IMMEDIATE); PostgreSQL writers do not queue so
 async def test_a_writer_waits_at_most_a_batch_while_a_big_file_imports(tmp_path: Path) -> None:
     path = tmp_path / "dispatch.sqlite3"
     db = await connect(path)
@@ -61,8 +64,8 @@ async def test_a_writer_waits_at_most_a_batch_while_a_big_file_imports(tmp_path:
     assert len(waits) > 50 and max(waits) < 0.5, f"longest wait for the write lock {max(waits):.3f} s"
 
 
-async def test_an_interrupted_import_completes_on_the_second_run(tmp_path: Path) -> None:
-    db = await connect(tmp_path / "dispatch.sqlite3")
+async def test_an_interrupted_import_completes_on_the_second_run(db_target: str) -> None:
+    db = await connect(db_target)
     try:
         assert await import_calls(db, rows(1_200)[:700], batch=500) == (700, 0)  # as if killed after 700
         assert await import_calls(db, rows(1_200), batch=500) == (500, 700)

@@ -21,8 +21,8 @@ def ts(*args: int) -> float:
     return datetime(*args, tzinfo=WIB).timestamp()
 
 
-async def test_patterns_cut_in_wib_by_weekday_hour_and_kecamatan(tmp_path: Path) -> None:
-    store = await Store.open(tmp_path / "db.sqlite3")
+async def test_patterns_cut_in_wib_by_weekday_hour_and_kecamatan(db_target: str) -> None:
+    store = await Store.open(db_target)
     calls = [
         (ts(2024, 3, 4, 21, 14), "prank", "Kepanjenkidul"),  # Monday 21:xx
         (ts(2024, 3, 4, 21, 50), "ghost", None),

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import sqlite3
-from pathlib import Path
+import json
 
 from bot.app import DispatchApp
 from bot.services.calls import log_call
@@ -14,13 +13,14 @@ from bot.settings import Settings
 from routing.fields import mask_phones_in
 from routing.table import load_routing
 from storage.uow import Store
+from tests.dbread import rows
 
 START = 1_700_000_000.0
 
 
-async def test_full_numbers_are_deleted_after_retention_and_audited(tmp_path: Path) -> None:
+async def test_full_numbers_are_deleted_after_retention_and_audited(db_target: str) -> None:
     now = [START]
-    store = await Store.open(tmp_path / "db.sqlite3")
+    store = await Store.open(db_target)
     app = DispatchApp(settings=Settings(), store=store, routing=load_routing(), clock=lambda: now[0])
     actor = Actor(id=1, name="Ani", chat_id=1)
     try:
@@ -35,19 +35,16 @@ async def test_full_numbers_are_deleted_after_retention_and_audited(tmp_path: Pa
         assert await purge_phones(app) == 0
     finally:
         await store.close()
-    with sqlite3.connect(tmp_path / "db.sqlite3") as db:
-        assert db.execute("SELECT phone, phone_masked FROM incidents").fetchall() == [(None, "0812****7890")]
-        phones = db.execute("SELECT phone FROM calls ORDER BY id").fetchall()
-        assert phones == [(None,), (None,), ("081277776666",)]
-        events = db.execute(
-            "SELECT json_extract(data, '$.count') FROM events WHERE kind='phones_deleted'"
-        ).fetchall()
-        assert events == [(3,)]
+    assert rows(db_target, "SELECT phone, phone_masked FROM incidents") == [(None, "0812****7890")]
+    phones = rows(db_target, "SELECT phone FROM calls ORDER BY id")
+    assert phones == [(None,), (None,), ("081277776666",)]
+    events = rows(db_target, "SELECT data FROM events WHERE kind='phones_deleted'")
+    assert [json.loads(data)["count"] for (data,) in events] == [3]
 
 
-async def test_abandoned_forms_are_deleted_after_a_day(tmp_path: Path) -> None:
+async def test_abandoned_forms_are_deleted_after_a_day(db_target: str) -> None:
     now = [START]
-    store = await Store.open(tmp_path / "db.sqlite3")
+    store = await Store.open(db_target)
     app = DispatchApp(settings=Settings(), store=store, routing=load_routing(), clock=lambda: now[0])
     try:
         async with store.transaction(now[0]) as tx:

@@ -9,16 +9,22 @@ import sys
 from pathlib import Path
 
 from tests.data.seed_2023 import write_seed_csvs
+from tests.dbread import new_target, on_postgres, rows, storage_toml
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def write_settings(tmp_path: Path, db: str) -> None:
+    # Only [storage] (and the zone) are needed for these commands: no token, no chats.
+    (tmp_path / "settings.toml").write_text(
+        f'timezone = "Asia/Jakarta"\n[storage]\n{storage_toml(db, tmp_path)}\n', encoding="utf-8"
+    )
 
 
 def run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     settings = tmp_path / "settings.toml"
     if not settings.exists():
-        # Only [storage] (and the zone) are needed for these commands: no token, no chats.
-        db = tmp_path / "dispatch.sqlite3"
-        settings.write_text(f'timezone = "Asia/Jakarta"\n[storage]\npath = "{db}"\n', encoding="utf-8")
+        write_settings(tmp_path, new_target(tmp_path))
     env = {k: v for k, v in os.environ.items() if not k.startswith("DISPATCH_")}
     env["DISPATCH_SETTINGS"] = str(settings)
     return subprocess.run(
@@ -26,7 +32,8 @@ def run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_run_py_imports_and_reports(tmp_path: Path) -> None:
+def test_run_py_imports_and_reports(tmp_path: Path, db_target: str) -> None:
+    write_settings(tmp_path, db_target)  # the SQLite file, or a PostgreSQL database by url
     telephony, calls = write_seed_csvs(tmp_path / "csv")
     done = run(tmp_path, "import-telephony", str(telephony))
     assert (done.returncode, done.stdout.strip()) == (0, "Diimpor 12 bulan, 0 diperbarui, 0 sudah ada")
@@ -34,6 +41,10 @@ def test_run_py_imports_and_reports(tmp_path: Path) -> None:
     assert (done.returncode, done.stdout.strip()) == (0, "Diimpor 2.488 panggilan, 0 sudah ada")
     done = run(tmp_path, "import-calls", str(calls))
     assert (done.returncode, done.stdout.strip()) == (0, "Diimpor 0 panggilan, 2.488 sudah ada")
+    # Into the database [storage] names (on PostgreSQL: not the SQLite path beside it).
+    assert rows(db_target, "SELECT COUNT(*) FROM calls") == [(2488,)]
+    assert rows(db_target, "SELECT COUNT(*) FROM telephony_months") == [(12,)]
+    assert on_postgres() != (tmp_path / "dispatch.sqlite3").exists()
 
     done = run(tmp_path, "report", "--period", "2023", "--format", "json", "--charts", str(tmp_path / "g"))
     assert done.returncode == 0, done.stderr

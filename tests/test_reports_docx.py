@@ -18,6 +18,7 @@ from bot.settings import ReportSettings
 from routing import stats
 from routing.table import RoutingTable
 from tests.data import synthetic_2024
+from tests.dbread import new_target, storage_toml
 from tests.test_reports_seed import report_json, routing, seeded
 
 __all__ = ["routing", "seeded"]  # fixtures shared with the seed's report tests
@@ -147,7 +148,7 @@ async def test_another_year_changes_the_sentences(seeded: str, routing: RoutingT
 
 async def test_a_month_without_telephony_is_said_missing(tmp_path: Path, routing: RoutingTable,
                                                         capsys: Any) -> None:  # fmt: skip
-    db = str(tmp_path / "gap.sqlite3")
+    db = new_target(tmp_path, "gap.sqlite3")
     telephony, calls = synthetic_2024.write_csvs(tmp_path / "csv", skip=("2024-11",))
     assert await run_import_telephony(argparse.Namespace(file=str(telephony)), db, WIB, routing) == 0
     assert await run_import_calls(argparse.Namespace(file=str(calls)), db, WIB, routing) == 0
@@ -190,7 +191,7 @@ def test_the_command_line_with_report_settings(seeded: str, tmp_path: Path) -> N
     """`python run.py report --format docx --output FILE` as the office runs it, with its [report] settings."""
     settings = tmp_path / "settings.toml"
     settings.write_text(
-        f'[storage]\npath = "{seeded}"\n[report]\nname = "UPT Layanan 112 Uji"\nsla_target = 96\n',
+        f'[storage]\n{storage_toml(seeded, tmp_path)}\n[report]\nname = "UPT Layanan 112 Uji"\nsla_target = 96\n',
         encoding="utf-8",
     )
     out = tmp_path / "out" / "laporan-2023.docx"

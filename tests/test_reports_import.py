@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import aiosqlite
 import pytest
 
 from bot.report_cli import run_import_calls, run_import_telephony, run_report
 from routing.table import RoutingTable, load_routing
 from storage.db import connect
+from tests import dbread
 
 WIB = ZoneInfo("Asia/Jakarta")
 CALLS_HEADER = "timestamp,type,category,location,agencies,phone\n"
@@ -26,8 +26,8 @@ def routing() -> RoutingTable:
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> str:
-    return str(tmp_path / "dispatch.sqlite3")
+def db(db_target: str) -> str:
+    return db_target
 
 
 def write(tmp_path: Path, name: str, text: str) -> str:
@@ -116,13 +116,10 @@ async def test_places_agencies_and_phones_are_normalised(
     text += "2023-03-05T21:16:00+07:00,informasi,informasi,,,\n"
     text += "2023-03-05T21:17:00+07:00,incident,pju,garum,112-kab-blitar\n".replace("\n", ",\n")
     assert await import_calls(db, routing, write(tmp_path, "ok.csv", text)) == 0
-    async with (
-        aiosqlite.connect(db) as conn,
-        conn.execute(
-            "SELECT category, kelurahan, kecamatan, agencies, phone, phone_masked, source FROM calls"
-        ) as cur,
-    ):
-        rows = [tuple(r) for r in await cur.fetchall()]
+    rows = dbread.rows(
+        db,
+        "SELECT category, kelurahan, kecamatan, agencies, phone, phone_masked, source FROM calls ORDER BY id",
+    )
     assert rows[0] == (
         "kebakaran",
         "Kepanjenkidul",

@@ -23,9 +23,11 @@ def routing() -> RoutingTable:
 
 
 @pytest.fixture
-async def seeded(tmp_path: Path, routing: RoutingTable, capsys: pytest.CaptureFixture[str]) -> str:
+async def seeded(
+    tmp_path: Path, db_target: str, routing: RoutingTable, capsys: pytest.CaptureFixture[str]
+) -> str:
     telephony, calls = write_seed_csvs(tmp_path / "csv")
-    db = str(tmp_path / "dispatch.sqlite3")
+    db = db_target  # the SQLite file, or a PostgreSQL database
     assert await run_import_telephony(argparse.Namespace(file=str(telephony)), db, WIB, routing) == 0
     assert await run_import_calls(argparse.Namespace(file=str(calls)), db, WIB, routing) == 0
     out = capsys.readouterr().out

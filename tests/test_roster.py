@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from bot.app import DispatchApp
@@ -27,8 +26,8 @@ def settings(**extra: Any) -> Settings:
     return Settings(**base)
 
 
-async def app_for(tmp_path: Path, s: Settings, now: list[float]) -> DispatchApp:
-    store = await Store.open(tmp_path / "db.sqlite3")
+async def app_for(db_target: str, s: Settings, now: list[float]) -> DispatchApp:
+    store = await Store.open(db_target)
     app = DispatchApp(settings=s, store=store, routing=load_routing(), clock=lambda: now[0])
     async with store.transaction(now[0]) as tx:
         await seed_from_settings(tx, s)
@@ -36,9 +35,9 @@ async def app_for(tmp_path: Path, s: Settings, now: list[float]) -> DispatchApp:
     return app
 
 
-async def test_seeded_once_then_telegram_changes_survive_a_restart(tmp_path: Path) -> None:
+async def test_seeded_once_then_telegram_changes_survive_a_restart(db_target: str) -> None:
     now = [1_700_000_000.0]
-    app = await app_for(tmp_path, settings(), now)
+    app = await app_for(db_target, settings(), now)
     assert app.is_call_taker(111) and app.is_supervisor(222) and app.is_admin(333)
     assert app.agency_chat("damkar") == -1003 and app.agency_channel("damkar") == "Damkar"
     assert app.agency_phone("damkar") == "(0342) 801234" and app.mumble_agency("Damkar-1") == "damkar"
@@ -50,23 +49,23 @@ async def test_seeded_once_then_telegram_changes_survive_a_restart(tmp_path: Pat
     # Restart with one more agency in the settings: the new entry arrives, the revoked role stays revoked.
     more = settings(agencies={"damkar": {"chat_id": -1003, "mumble_channel": "Damkar", "phone": "(0342) 801234"},
                               "polres": {"chat_id": -1004}})  # fmt: skip
-    again = await app_for(tmp_path, more, now)
+    again = await app_for(db_target, more, now)
     assert again.agency_chat("polres") == -1004 and not again.is_call_taker(111)
     await again.store.close()
 
 
-async def test_settings_admins_stay_admins(tmp_path: Path) -> None:
+async def test_settings_admins_stay_admins(db_target: str) -> None:
     now = [1_700_000_000.0]
-    app = await app_for(tmp_path, settings(), now)
+    app = await app_for(db_target, settings(), now)
     async with roster_change(app) as tx:
         await tx.roster.remove_person(333, None)  # even gone from the table
     assert app.is_admin(333) and app.is_call_taker(333) and app.is_supervisor(333)
     await app.store.close()
 
 
-async def test_unreachable_agency_is_phoned_and_supervisors_fall_back(tmp_path: Path) -> None:
+async def test_unreachable_agency_is_phoned_and_supervisors_fall_back(db_target: str) -> None:
     now = [1_700_000_000.0]
-    app = await app_for(tmp_path, settings(), now)
+    app = await app_for(db_target, settings(), now)
     async with roster_change(app) as tx:
         await tx.roster.set_reachable("agency:damkar", False, "kicked")
         await tx.roster.set_reachable("supervisors", False, "kicked")
@@ -76,9 +75,9 @@ async def test_unreachable_agency_is_phoned_and_supervisors_fall_back(tmp_path: 
     await app.store.close()
 
 
-async def test_command_menus_per_audience(tmp_path: Path) -> None:
+async def test_command_menus_per_audience(db_target: str) -> None:
     now = [1_700_000_000.0]
-    app = await app_for(tmp_path, settings(chats={"call_takers": -1001, "supervisors": -1002}), now)
+    app = await app_for(db_target, settings(chats={"call_takers": -1001, "supervisors": -1002}), now)
     menus = desired_menus(app)
     names = {chat: [n for n, _ in cmds] for chat, cmds in menus.items()}
     assert "baru" in names[111] and "undang" not in names[111] and "apel" not in names[111]
@@ -121,14 +120,14 @@ async def outbox(app: DispatchApp) -> list[tuple[str, str, str]]:
             return [(str(r[0]), str(r[1]), str(r[2])) for r in await c.fetchall()]
 
 
-async def test_rollcall_summary_exactly_once_after_the_window(tmp_path: Path) -> None:
+async def test_rollcall_summary_exactly_once_after_the_window(db_target: str) -> None:
     from bot.services.rollcall import answer_rollcall, start_rollcall, summarize_due
 
     now = [1_700_000_000.0]
     s = settings(
         agencies={"damkar": {"chat_id": -1003}, "polres": {"chat_id": -1004}, "bpbd": {"chat_id": -1005}}
     )
-    app = await app_for(tmp_path, s, now)
+    app = await app_for(db_target, s, now)
     async with roster_change(app) as tx:
         await tx.roster.set_reachable("agency:bpbd", False, "kicked")
     rollcall_id = await start_rollcall(app, None, update_id=None)  # the scheduled one: no actor
@@ -152,12 +151,12 @@ async def test_rollcall_summary_exactly_once_after_the_window(tmp_path: Path) ->
     await app.store.close()
 
 
-async def test_unbound_group_left_after_its_hours_unless_bound(tmp_path: Path) -> None:
+async def test_unbound_group_left_after_its_hours_unless_bound(db_target: str) -> None:
     from bot.services.roster import bind_group
     from bot.services.unbound import bot_added_unbound, leave_unbound_due
 
     now = [1_700_000_000.0]
-    app = await app_for(tmp_path, settings(groups={"unbound_leave_hours": 1}), now)
+    app = await app_for(db_target, settings(groups={"unbound_leave_hours": 1}), now)
     await bot_added_unbound(app, -5001, "Acak", 999, "Orang", update_id=None)
     await bot_added_unbound(app, -5002, "Polres Baru", 999, "Orang", update_id=None)
     await bind_group(app, Actor(333, "Admin", -5002), "polres", -5002, "Polres Baru", update_id=None)
@@ -170,12 +169,12 @@ async def test_unbound_group_left_after_its_hours_unless_bound(tmp_path: Path) -
     await app.store.close()
 
 
-async def test_lepas_turns_cards_still_waiting_into_phone_notices(tmp_path: Path) -> None:
+async def test_lepas_turns_cards_still_waiting_into_phone_notices(db_target: str) -> None:
     from bot.services.incidents import IncidentForm, dispatch_incident
     from bot.services.roster import unbind_group
 
     now = [1_700_000_000.0]
-    app = await app_for(tmp_path, settings(), now)
+    app = await app_for(db_target, settings(), now)
     form = IncidentForm("kebakaran", "Sentul", "Jl. Kenari 17", "081234567890", "Rumah terbakar")
     await dispatch_incident(app, form, Actor(111, "Ani", 111), update_id=None)
     assert [t for k, t, _ in await outbox(app) if k == "card"] == ["-1003"]
@@ -189,13 +188,13 @@ async def test_lepas_turns_cards_still_waiting_into_phone_notices(tmp_path: Path
     await app.store.close()
 
 
-async def test_rollcall_times_are_scheduled_on_the_job_queue(tmp_path: Path) -> None:
+async def test_rollcall_times_are_scheduled_on_the_job_queue(db_target: str) -> None:
     from telegram.ext import ApplicationBuilder
 
     from bot.roster_jobs import check_interval, schedule_roster_jobs
 
     now = [1_700_000_000.0]
-    app = await app_for(tmp_path, settings(rollcall={"times": ["07:00", "23:30"], "window": 120}), now)
+    app = await app_for(db_target, settings(rollcall={"times": ["07:00", "23:30"], "window": 120}), now)
     application = ApplicationBuilder().token("1:x").build()
     assert application.job_queue is not None
     schedule_roster_jobs(application.job_queue, app)
@@ -205,14 +204,14 @@ async def test_rollcall_times_are_scheduled_on_the_job_queue(tmp_path: Path) -> 
     await app.store.close()
 
 
-async def test_instansi_fits_telegram_messages_with_long_titles(tmp_path: Path) -> None:
+async def test_instansi_fits_telegram_messages_with_long_titles(db_target: str) -> None:
     from bot.services.rollcall import agency_overview
 
     now = [1_700_000_000.0]
     agencies = {
         code: {"chat_id": -2000 - i, "phone": "0" * 20} for i, code in enumerate(load_routing().agencies)
     }
-    app = await app_for(tmp_path, settings(agencies=agencies), now)
+    app = await app_for(db_target, settings(agencies=agencies), now)
     async with roster_change(app) as tx:
         for code, agency in agencies.items():
             await tx.roster.bind(f"agency:{code}", int(agency["chat_id"]), "<b>" + "Grup & " * 30)

@@ -12,6 +12,9 @@ import pytest
 
 from storage.uow import Store
 
+# File and folder modes of the SQLite file and its -wal/-shm: PostgreSQL keeps its own files.
+pytestmark = pytest.mark.sqlite_only
+
 
 def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)

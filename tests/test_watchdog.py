@@ -11,13 +11,14 @@ from bot.settings import Settings
 from bot.watchdog import Alarms, supervise
 from routing.table import load_routing
 from storage.uow import Store
+from tests.dbread import new_target
 
 ADMIN = 333
 
 
 async def make(tmp_path: Path) -> tuple[DispatchApp, list[float]]:
     mono = [0.0]
-    store = await Store.open(tmp_path / "db.sqlite3")
+    store = await Store.open(new_target(tmp_path))
     settings = Settings(access={"admins": [ADMIN]})  # type: ignore[arg-type]
     app = DispatchApp(settings=settings, store=store, routing=load_routing(), clock=lambda: 1_700_000_000.0)
     app.alarms = Alarms(app, alert_after=60.0, mono=lambda: mono[0])
