@@ -91,6 +91,35 @@ async def test_the_fence_stops_a_bot_api_request_before_it_leaves() -> None:
             assert [m.text for m in api.messages_in(-1003)] == ["sebelum"]
 
 
+class LateGate:
+    """Passes the first check (PTB starting the request), refuses every later one (the socket write):
+    the lease lost while the request waited between the two."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self) -> None:
+        self.calls += 1
+        if self.calls > 1:
+            raise LeaseLost("test: lease hilang di tengah permintaan")
+
+
+async def test_a_request_already_past_the_first_check_is_stopped_at_the_socket_write() -> None:
+    async with FakeBotApi(token=TOKEN) as api:
+        api.group(-1003, "Damkar Kota Blitar")
+        gate = LateGate()
+        bot = Bot(
+            TOKEN, base_url=api.base_url, request=FencedRequest(gate), get_updates_request=FencedRequest(gate)
+        )
+        try:
+            with pytest.raises(LeaseLost):
+                await bot.send_message(-1003, "terlambat")  # no initialize(): one request, two checks
+            assert gate.calls >= 2
+            assert api.calls == [] and api.messages_in(-1003) == []
+        finally:
+            await bot.shutdown()
+
+
 def test_build_application_puts_the_fence_in_both_request_objects() -> None:
     settings = Settings(telegram={"token": TOKEN})  # type: ignore[arg-type]
     fenced = build_application(settings, Gate())
