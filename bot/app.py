@@ -40,6 +40,10 @@ class DispatchApp:
     # Who does what and which group is whose (bot/roster.py); reload_roster() after each roster change.
     roster: Roster = field(default_factory=Roster)
     bot_username: str = ""
+    # Active and standby (bot/standby.py): this process's role, and the fence every outgoing Bot API
+    # request and Mumble send calls first (it raises storage.lease.LeaseLost once the lease is not certain).
+    role: str = "active"
+    fence: Callable[[], None] = lambda: None
 
     def __post_init__(self) -> None:
         if not self.roster.groups and not self.roster.people:

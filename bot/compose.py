@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Callable
 from typing import Any
 
 from telegram import Update
@@ -29,14 +30,17 @@ from bot.services.privacy import purge_personal_data
 from bot.services.retention import prune_old_rows
 from bot.services.voice import purge_recordings
 from bot.settings import Settings, SettingsError
+from bot.standby import run_with_lease, stopped_or_lost
 from bot.testclock import wall_clock
 from bot.watchdog import Alarms, Worker, resolved, supervise, trouble, worker_name
 from handlers import register_all
 from handlers.command_scopes import PtbMenuPort
+from handlers.fenced_request import FencedRequest
 from handlers.telegram_port import PtbTelegramPort
 from radio_bridge.bridge import start_radio, stop_radio
 from routing.errors import RoutingError
 from routing.table import RoutingTable, load_routing, validate_agency_codes
+from storage.lease import Lease, LeaseLost
 from storage.uow import Store
 from web.server import WebPart, start_http, stop_http
 
@@ -60,15 +64,22 @@ def load_routing_for(settings: Settings) -> RoutingTable:
     return routing
 
 
-def build_application(settings: Settings) -> Application:  # type: ignore[type-arg]
+def build_application(settings: Settings, fence: Callable[[], None] | None = None) -> Application:  # type: ignore[type-arg]
     token = settings.telegram.token.get_secret_value()
-    return (
+    builder = (
         ApplicationBuilder()
         .token(token)
         .base_url(settings.telegram.base_url)
         .base_file_url(settings.telegram.base_file_url)
         .updater(None)
-        .get_updates_read_timeout(settings.telegram.poll_timeout + 10)
+    )
+    poll_read = settings.telegram.poll_timeout + 10
+    if fence is None:
+        return builder.get_updates_read_timeout(poll_read).build()
+    # The lease's fence in both of PTB's request objects (the builder's defaults otherwise: 256 and 1).
+    return (
+        builder.request(FencedRequest(fence, connection_pool_size=256))
+        .get_updates_request(FencedRequest(fence, connection_pool_size=1, read_timeout=poll_read))
         .build()
     )
 
@@ -114,12 +125,30 @@ async def serve(settings: Settings, *, web_extra: WebPart | None = None) -> int:
 
 async def _serve(settings: Settings, routing: RoutingTable, store: Store, web_extra: WebPart | None) -> int:
     app = DispatchApp(settings=settings, store=store, routing=routing, clock=wall_clock())
-    async with store.transaction(app.clock()) as tx:
+    metrics = Metrics()
+    if not settings.storage.postgres:
+        return await _active(app, metrics, web_extra, None)
+    # PostgreSQL: standby first, with only the HTTP server, until the lease is ours (bot/standby.py).
+    http = await start_http(app, metrics, web_extra)
+    try:
+        lease = Lease(settings.storage.target)
+        return await run_with_lease(
+            app, lease, lambda holder: _active(app, metrics, None, holder, own_http=False)
+        )
+    finally:
+        await stop_http(http)
+
+
+async def _active(app: DispatchApp, metrics: Metrics, web_extra: WebPart | None,
+                  holder: asyncio.Task[str] | None, *, own_http: bool = True) -> int:  # fmt: skip
+    """Everything an active process runs. holder: the lease's heartbeat (None with SQLite: no lease)."""
+    settings = app.settings
+    async with app.store.transaction(app.clock()) as tx:
         seeded = await seed_from_settings(tx, settings)
         if seeded:
             await tx.events.add("roster_seeded", "system", items=seeded)
     await app.reload_roster()
-    application = build_application(settings)
+    application = build_application(settings, app.fence if holder is not None else None)
     application.bot_data["app"] = app
     register_all(application)
     intake = DurableIntake(app, application, settings.telegram.poll_timeout)
@@ -130,10 +159,8 @@ async def _serve(settings: Settings, routing: RoutingTable, store: Store, web_ex
             intake.failed_now[update.update_id] = context.error
 
     application.add_error_handler(on_error)
-    metrics = Metrics()
-    http = await start_http(
-        app, metrics, web_extra
-    )  # before the Bot API wait: a port in use stops start-up at once
+    # before the Bot API wait: a port in use stops start-up at once
+    http = await start_http(app, metrics, web_extra) if own_http else None
     try:
         app.alarms = Alarms(app, settings.watchdog.alert_after)
         app.clock_watch = ClockWatch(app, settings.watchdog.clock_step)
@@ -155,7 +182,7 @@ async def _serve(settings: Settings, routing: RoutingTable, store: Store, web_ex
     await application.start()
     log.info("112 Dispatch Bridge siap (bot @%s)", application.bot.username)
     try:
-        return await _run_until_stopped(app, workers)
+        return await _run_until_stopped(app, workers, holder)
     finally:
         await stop_http(http)
         await delivery.drain()
@@ -220,8 +247,11 @@ def schedule_voice_purge(job_queue: JobQueue, app: DispatchApp) -> None:  # type
     job_queue.run_repeating(purge, interval=6 * 3600, first=30, name="hapus-rekaman-suara")
 
 
-async def _run_until_stopped(app: DispatchApp, workers: list[Worker]) -> int:
-    """Every worker supervised on its own: one failing is logged and restarted, the others go on."""
+async def _run_until_stopped(
+    app: DispatchApp, workers: list[Worker], holder: asyncio.Task[str] | None = None
+) -> int:
+    """Every worker supervised on its own: one failing is logged and restarted, the others go on.
+    Until SIGTERM (0), or until the lease is lost (FENCED_EXIT; the fence already stops every send)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -232,9 +262,9 @@ async def _run_until_stopped(app: DispatchApp, workers: list[Worker]) -> int:
         asyncio.create_task(supervise(worker_name(w), w, app.alarms, restart_max=restart_max))
         for w in workers
     ]
-    await stop.wait()
+    code = await stopped_or_lost(stop, holder)
     for task in tasks:
         task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
+        with contextlib.suppress(asyncio.CancelledError, Exception, LeaseLost):
             await task
-    return 0
+    return code

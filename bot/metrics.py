@@ -102,6 +102,7 @@ class Metrics:
         snap = self.snapshot
         snap.pending, snap.failed, snap.escalations = pending, failed, escalations
         snap.now, snap.radio = app.clock(), (app.radio_enabled, app.radio_connected)
+        snap.role = app.role
         for _assignment_id, sent_at, seconds in cards:
             self.first_card.observe(seconds)
             self._cards_since = max(self._cards_since, sent_at)

@@ -153,7 +153,7 @@ async def start_radio(app: DispatchApp, settings: Settings) -> RadioRuntime | No
         host=mumble.host, port=mumble.port, username=mumble.username, password=password,
         certfile=mumble.certfile, keyfile=mumble.keyfile, channels=channels, on_message=on_message,
         on_state=on_state, superuser_password=superuser, on_dropped=on_dropped,
-        on_sound=voice.frame if voice else None,
+        on_sound=voice.frame if voice else None, fence=lambda: app.fence(),
     )  # fmt: skip
     delivery = RadioDelivery(app, link)
     holder["field"] = FieldCommands(app, link)

@@ -96,6 +96,7 @@ class RadioLink:
         on_dropped: Callable[[dict[str, int]], Awaitable[None]] | None = None,
         admission: Admission | None = None,
         on_sound: Callable[[str, str, bytes, int | None, str | None], None] | None = None,
+        fence: Callable[[], None] = lambda: None,
     ) -> None:
         names = list(dict.fromkeys(channels))
         if not names:
@@ -128,6 +129,7 @@ class RadioLink:
                 is_own_name=self._is_own_name,
                 budget=TextBudget(text_limit, text_burst),
                 on_sound=on_sound,
+                fence=fence,
             )
         self._own_names = {seat.username for seat in self._seats.values()}
         self._primary = self._seats[names[0]]

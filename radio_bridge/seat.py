@@ -64,8 +64,12 @@ class Seat:
         is_own_name: Callable[[str], bool],
         budget: TextBudget,
         on_sound: Callable[[str, str, bytes, int | None, str | None], None] | None = None,
+        fence: Callable[[], None] = lambda: None,
     ) -> None:
         self.host, self.port, self.username, self.password = host, port, username, password
+        # The lease's fence (bot/standby.py): called before anything is handed to pymumble; it raises
+        # once this process is no longer sure it is the active one.
+        self._fence = fence
         self.certfile, self.keyfile = certfile, keyfile
         self.channel = channel
         self.primary = primary  # the dispatch seat: also takes tree messages from above
@@ -230,6 +234,7 @@ class Seat:
 
     # -- outgoing ----------------------------------------------------------
     def require(self) -> BridgeMumble:
+        self._fence()  # every text and every audio chunk asks for the client here first
         client = self.client
         if client is None or not self.up or not client.is_connected:
             reason = self.last_error or "belum tersambung"
@@ -237,6 +242,7 @@ class Seat:
         return client
 
     async def _command(self, cmd: Any) -> bool:
+        self._fence()  # the last step before a text, a move or a new channel leaves for murmur
         client = self.client
         if client is None:
             return False

@@ -42,7 +42,7 @@ class MetricsRepo:
         """(assignment id, when its first card was accepted by Telegram, seconds from the incident stored
         to then) for each assignment whose FIRST card went out after `since`."""
         async with self.db.execute(
-            "SELECT o.assignment_id, MIN(o.sent_at), MIN(o.sent_at) - i.created_at FROM outbox o"
+            "SELECT o.assignment_id, MIN(o.sent_at), MIN(o.sent_at) - MIN(i.created_at) FROM outbox o"
             " JOIN incidents i ON i.id = o.incident_id"
             " WHERE o.kind = 'card' AND o.state = 'sent' AND o.sent_at > ? AND NOT EXISTS ("
             "   SELECT 1 FROM outbox p WHERE p.assignment_id = o.assignment_id AND p.kind = 'card'"

@@ -20,6 +20,8 @@ _ONCE = (
     "test_routing_", "test_architecture", "test_botapi_server", "test_sandbox_", "test_radio_link",
     "test_radio_pacing", "test_radio_secrets", "test_radio_speech", "test_radio_wording", "test_throttle",
     "test_voice_segmenter", "test_web_limits", "test_panic_settings", "test_deploy", "test_reports_stats",
+    # PostgreSQL whatever the pass (the lease exists only there): once is enough.
+    "test_lease", "test_standby", "test_e2e_standby",
 )  # fmt: skip
 
 

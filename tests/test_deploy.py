@@ -58,3 +58,17 @@ def test_systemd_accepts_the_unit(tmp_path: Path) -> None:
         line for line in (done.stdout + done.stderr).splitlines() if "dispatch-bridge.service" in line
     ]
     assert problems == [], problems
+
+
+def test_postgres_drop_in_sets_the_url_without_a_password() -> None:
+    drop_in = directives(ROOT / "deploy" / "postgres-standby.conf")
+    env = dict(e.split("=", 1) for e in drop_in["Environment"])
+    url = env["DISPATCH_STORAGE__URL"]
+    assert url.startswith("postgresql://") and ":" not in url.split("://", 1)[1].split("@", 1)[0]
+    unit = directives(ROOT / "deploy" / "dispatch-bridge.service")
+    # Lost the lease: exit 3, which the unit restarts (as a standby); only 2 (bad settings) is final.
+    from bot.standby import FENCED_EXIT
+
+    assert (
+        unit["Restart"] == ["always"] and str(FENCED_EXIT) not in unit["RestartPreventExitStatus"][0].split()
+    )

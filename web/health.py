@@ -12,7 +12,7 @@ from bot.metrics import Metrics
 
 def add_health_routes(root: web.Application, app: DispatchApp, metrics: Metrics | None) -> None:
     async def healthz(_request: web.Request) -> web.Response:
-        health = await check(app, app.liveness)
+        health = await check(app, app.liveness, app.role)
         # 503 names what is wrong: a load balancer or a monitoring check needs no other page.
         return web.json_response(health.as_dict(), status=200 if health.ok else 503)
 

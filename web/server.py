@@ -10,6 +10,7 @@ import errno
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
 
@@ -38,12 +39,26 @@ def build_web_app(app: DispatchApp, metrics: Metrics | None = None,
         centres = load_centres(app.routing)
     except RoutingError as exc:
         raise SettingsError(exc.key, exc.problem) from None
-    root = web.Application()
+    root = web.Application(middlewares=[_active_only(app)])
     root.add_subapp("/api/v1", panic_subapp(app, centres))
     add_health_routes(root, app, metrics)  # /healthz and /metrics
     if extra is not None:
         extra(root)  # the sandbox's training console, at / beside the product's own paths
     return root
+
+
+def _active_only(app: DispatchApp) -> Any:
+    """A standby (bot/standby.py) answers the API 503: what it stored would wait for the active's next
+    pass instead of waking it, so the client (or the load balancer watching /healthz) goes to the active."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+        if app.role == "standby" and request.path.startswith("/api/"):
+            return web.json_response({"error": "proses siaga (standby): kirim ke proses aktif"}, status=503,
+                                     headers={"Retry-After": "1"})  # fmt: skip
+        return await handler(request)  # type: ignore[no-any-return]
+
+    return middleware
 
 
 async def start_http(app: DispatchApp, metrics: Metrics | None = None,
