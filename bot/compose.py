@@ -40,7 +40,7 @@ from handlers.telegram_port import PtbTelegramPort
 from radio_bridge.bridge import start_radio, stop_radio
 from routing.errors import RoutingError
 from routing.table import RoutingTable, load_routing, validate_agency_codes
-from storage.lease import Lease, LeaseLost
+from storage.lease import Lease, LeaseLost, store_session_name
 from storage.uow import Store
 from web.server import WebPart, start_http, stop_http
 
@@ -115,7 +115,8 @@ def _seconds(value: object) -> float:
 async def serve(settings: Settings, *, web_extra: WebPart | None = None) -> int:
     """web_extra: another part for the product's one HTTP server (the sandbox mounts its console)."""
     routing = load_routing_for(settings)
-    store = await Store.open(settings.storage.target)
+    # Named like the lease's session, so pg_stat_activity shows which process each session belongs to.
+    store = await Store.open(settings.storage.target, application_name=store_session_name())
     try:
         return await _serve(settings, routing, store, web_extra)
     finally:

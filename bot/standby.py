@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable
 
 from bot.app import DispatchApp
 from storage.lease import Lease, LeaseLost
+from storage.pg import PgConnection
 
 log = logging.getLogger("dispatch")
 
@@ -53,6 +54,9 @@ async def run_with_lease(
         return 0
     app.role = "active"
     log.info("lease didapat: proses ini sekarang AKTIF")
+    store_db = app.store.db
+    if isinstance(store_db, PgConnection):  # without its store session this process can write nothing
+        store_db.on_lost(lambda: lease.lose("sesi penyimpanan diputus oleh PostgreSQL"))
     holder = asyncio.create_task(lease.hold(), name="lease-heartbeat")
     starting = asyncio.ensure_future(active(holder))
     signalled: list[int] = []

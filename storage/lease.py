@@ -43,6 +43,11 @@ CONNECT_TIMEOUT = 3.0
 APPLICATION_NAME = "dispatch-lease"
 
 
+def store_session_name() -> str:
+    """The same for the process's store session (its reads and writes)."""
+    return f"dispatch-store {os.getpid()} {socket.gethostname()}"[:63]
+
+
 def session_name() -> str:
     """What pg_stat_activity shows for a lease session: which machine and process holds (or wants) it."""
     return f"{APPLICATION_NAME} {os.getpid()} {socket.gethostname()}"[:63]
@@ -185,6 +190,10 @@ class Lease:
     async def wait_lost(self) -> str:
         await self._lost.wait()
         return self.lost_reason or ""
+
+    def lose(self, reason: str) -> None:
+        """Lost for a reason outside the lease's own session (the store's session ended)."""
+        self._lose(reason)
 
     def _terminated(self, _conn: object) -> None:
         self._lose("sesi lease diputus oleh PostgreSQL")

@@ -108,7 +108,8 @@ class PgConnection:
         # Set when the server ends this session (restart, pg_terminate_backend, a cut network): the
         # process then holds nothing it can write with, and stops (see bot/standby).
         self.lost = asyncio.Event()
-        conn.add_termination_listener(lambda _conn: self.lost.set())
+        self._lost_listeners: list[Callable[[], None]] = [self.lost.set]
+        conn.add_termination_listener(lambda _conn: [listener() for listener in self._lost_listeners])
         self.keys: dict[str, str] = {}
         self._texts: dict[tuple[str, bool], Statement] = {}
         self._statements: dict[str, tuple[Any, tuple[Callable[[Any], Any] | None, ...]]] = {}
@@ -120,6 +121,12 @@ class PgConnection:
             url, statement_cache_size=STATEMENT_CACHE, server_settings={"application_name": application_name}
         )
         return cls(conn)
+
+    def on_lost(self, listener: Callable[[], None]) -> None:
+        """Called when the server ends this session (the lease ends with it: bot/standby)."""
+        self._lost_listeners.append(listener)
+        if self.lost.is_set():
+            listener()
 
     async def load_keys(self) -> None:
         self.keys = {row[0]: row[1] for row in await self.conn.fetch(KEYS_SQL)}

@@ -266,9 +266,11 @@ async def test_kill_9_of_the_active_during_a_burst_loses_nothing_and_the_standby
         assert max(takeovers) < TAKEOVER_LIMIT
 
 
+@pytest.mark.parametrize("which", ["dispatch-lease", "dispatch-store"])
 async def test_terminated_lease_session_stops_the_active_sending_and_the_other_takes_over(
-    tmp_path: Path, cluster: pgserver.PgCluster
+    tmp_path: Path, cluster: pgserver.PgCluster, which: str
 ) -> None:
+    """The lease's own session, or the store's: without either the active can no longer be trusted."""
     async with pair(tmp_path, cluster, extra=LADDER) as p:
         world, api = p.world, p.world.api
         sent = 5
@@ -276,7 +278,7 @@ async def test_terminated_lease_session_stops_the_active_sending_and_the_other_t
             api.send_text(world.call_taker, world.call_taker, dispatch_line(n))
         await api.wait_message(GROUPS[0], "#1 ·", timeout=20)  # mid-burst: the active has cards to send
         assert p.a.bot.proc is not None
-        session = f"dispatch-lease {p.a.bot.proc.pid} %"
+        session = f"{which} {p.a.bot.proc.pid} %"
         pids = p.rows(f"SELECT pid FROM pg_stat_activity WHERE application_name LIKE '{session}'")
         assert len(pids) == 1, pids
         cut_at = time.time()
@@ -285,7 +287,7 @@ async def test_terminated_lease_session_stops_the_active_sending_and_the_other_t
         assert code == 3, p.a.bot.output()
         noticed = p.a.lost_at()
         assert noticed is not None, p.a.bot.output()
-        print(f"lease session terminated: the active noticed it after {noticed - cut_at:.3f} s")
+        print(f"{which} session terminated: the active noticed it after {noticed - cut_at:.3f} s")
         assert noticed - cut_at < 1.0
         polled = await api.wait_for(lambda: p.b.first_poll_after(cut_at), timeout=30, recheck=0.05)
         print(f"the standby polling {polled - cut_at:.2f} s after the termination")
