@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from tests.botapi import FakeBotApi
+from tests.dbread import new_target, storage_toml
 from tests.e2e import (
     ADMIN,
     BPBD,
@@ -39,11 +40,11 @@ def button(message: object, label: str) -> str:
 async def fresh_world(tmp_path: Path) -> AsyncIterator[World]:
     """A fresh install: the token (env) and one admin id; nothing else about the city."""
     async with FakeBotApi(token=TOKEN) as api:
-        db = tmp_path / "dispatch.sqlite3"
+        db = new_target(tmp_path)
         settings = tmp_path / "settings.toml"
         settings.write_text(
             f'[telegram]\nbase_url = "{api.base_url}"\nbase_file_url = "{api.base_file_url}"\npoll_timeout = 2\n'
-            f'[storage]\npath = "{db}"\n[access]\nadmins = [{ADMIN}]\n[mumble]\nenabled = false\n'
+            f"[storage]\n{storage_toml(db, tmp_path)}\n[access]\nadmins = [{ADMIN}]\n[mumble]\nenabled = false\n"
         )
         bot = BotProcess(tmp_path, bot_env(settings))
         world = World(api, bot, db)
