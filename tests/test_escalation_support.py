@@ -1,4 +1,4 @@
-"""In-process worlds for the escalation and digest tests: a DispatchApp on a tmp SQLite file, a fake clock.
+"""In-process worlds for the escalation and digest tests: a DispatchApp on a fresh database, a fake clock.
 
 No tests here; test_escalation.py and test_digest.py import from this module.
 """
@@ -19,6 +19,7 @@ from bot.services.incidents import Dispatched, IncidentForm, dispatch_incident
 from bot.settings import Settings
 from routing.table import load_routing
 from storage.uow import Store
+from tests.dbread import new_target
 
 WIB = ZoneInfo("Asia/Jakarta")
 CALL_TAKER, SUPERVISOR = 111, 222
@@ -56,7 +57,7 @@ def make_settings(**sections: Any) -> Settings:
 
 @dataclass
 class World:
-    path: Path
+    path: Path | str  # the SQLite file, or the PostgreSQL URL
     clock: FakeClock
     settings: Settings
     app: DispatchApp
@@ -85,7 +86,7 @@ class World:
         return [p["html"] for k, t, p in await self.outbox("text") if t == str(target)]
 
 
-async def open_app(path: Path, clock: FakeClock, settings: Settings) -> DispatchApp:
+async def open_app(path: Path | str, clock: FakeClock, settings: Settings) -> DispatchApp:
     store = await Store.open(path)
     routing = load_routing(None)
     return DispatchApp(settings=settings, store=store, routing=routing, clock=clock)
@@ -94,7 +95,7 @@ async def open_app(path: Path, clock: FakeClock, settings: Settings) -> Dispatch
 async def make_world(tmp_path: Path, start: float, settings: Settings | None = None) -> AsyncIterator[World]:
     settings = settings or make_settings()
     clock = FakeClock(start)
-    path = tmp_path / "dispatch.sqlite3"
+    path = new_target(tmp_path)
     world = World(path, clock, settings, await open_app(path, clock, settings))
     try:
         yield world
