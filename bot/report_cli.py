@@ -300,9 +300,9 @@ async def run_command(command: str, args: argparse.Namespace, settings: Settings
     except RoutingError as exc:
         raise SettingsError(exc.key, exc.problem) from None  # run.py prints it and exits 2
     if command == "report":
-        return await run_report(args, settings.storage.path, settings.tz, routing, settings.report)
+        return await run_report(args, settings.storage.target, settings.tz, routing, settings.report)
     if command.startswith("import-"):
         # A history import is never urgent: on a small server it must not take CPU from the running
         # bot (validating a million rows keeps a core busy for about half a minute).
         os.nice(IMPORT_NICENESS)
-    return await COMMANDS[command](args, settings.storage.path, settings.tz, routing)
+    return await COMMANDS[command](args, settings.storage.target, settings.tz, routing)
