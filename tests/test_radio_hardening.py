@@ -8,7 +8,6 @@ import contextlib
 import html
 import json
 import shutil
-import sqlite3
 import stat
 import tempfile
 import time
@@ -135,8 +134,7 @@ def drain(listener: Listener) -> list[object]:
 
 
 def flood_events(world: World) -> list[dict[str, object]]:
-    with sqlite3.connect(world.db) as db:
-        rows = db.execute("SELECT data FROM events WHERE kind = 'radio_flood_dropped'").fetchall()
+    rows = world.rows("SELECT data FROM events WHERE kind = 'radio_flood_dropped' ORDER BY id")
     return [json.loads(data) for (data,) in rows]
 
 
@@ -209,11 +207,10 @@ RADIO_HOSTILE_ROWS = [
 
 
 def radio_snapshot(world: World) -> tuple[object, ...]:
-    with sqlite3.connect(world.db) as db:
-        return (
-            db.execute("SELECT id, state FROM incidents ORDER BY id").fetchall(),
-            db.execute("SELECT id, state, decline_reason FROM assignments ORDER BY id").fetchall(),
-        )
+    return (
+        world.rows("SELECT id, state FROM incidents ORDER BY id"),
+        world.rows("SELECT id, state, decline_reason FROM assignments ORDER BY id"),
+    )
 
 
 async def test_radio_hostile_input_table(
