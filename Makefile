@@ -43,7 +43,7 @@ run: venv sysdeps
 	$(PY) run.py
 
 test: venv testdeps
-	$(PY) -m pytest -q
+	$(PY) -m tests.suites
 
 bench: venv sysdeps
 	$(PY) -m tests.bench

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 from typing import Any
 
 from telegram import Update
@@ -16,6 +15,7 @@ from bot.app import DispatchApp
 from bot.services.common import PRIORITY_LOW, esc, reply
 from bot.throttle import HANDLED_UPDATES, Throttle, counted, sender_of
 from bot.watchdog import resolved, trouble
+from storage.db import TRANSIENT_ERRORS
 
 log = logging.getLogger(__name__)
 MAX_HANDLER_ATTEMPTS = 3
@@ -122,7 +122,7 @@ class DurableIntake:
         await self.application.process_update(update)
         if update_id in self.failed_now:
             error = self.failed_now.pop(update_id)
-            if isinstance(error, sqlite3.OperationalError):
+            if isinstance(error, TRANSIENT_ERRORS):
                 raise error  # the database was busy: retry the same update, it must not be lost
             attempts = self._attempts.get(update_id, 0) + 1
             self._attempts[update_id] = attempts
@@ -185,7 +185,7 @@ class DurableIntake:
         while True:
             try:
                 return await action()
-            except sqlite3.OperationalError as exc:
+            except TRANSIENT_ERRORS as exc:
                 log.warning("database busy (%s); retrying in %.1fs", exc, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)

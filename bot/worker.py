@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import sqlite3
 from collections.abc import Awaitable, Callable
+
+from storage.db import TRANSIENT_ERRORS
 
 log = logging.getLogger(__name__)
 BUSY_RETRY = 0.5
@@ -25,7 +26,7 @@ class WakeableLoop:
             self._wake.clear()
             try:
                 delay = await one_pass()
-            except sqlite3.OperationalError as exc:  # a busy database is waited out
+            except TRANSIENT_ERRORS as exc:  # a busy database is waited out
                 log.warning("%s: database busy (%s)", self.name, exc)
                 delay = BUSY_RETRY
             # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel that races a wake-up,

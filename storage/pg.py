@@ -6,6 +6,7 @@ SQLite text is translated once (`pg_sql.translate`) and asyncpg keeps the prepar
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Callable, Generator, Iterable, Sequence
 from typing import Any
@@ -105,6 +106,10 @@ class PgConnection:
 
     def __init__(self, conn: asyncpg.Connection) -> None:
         self.conn = conn
+        # Set when the server ends this session (restart, pg_terminate_backend, a cut network): the
+        # process then holds nothing it can write with, and stops (see bot/standby).
+        self.lost = asyncio.Event()
+        conn.add_termination_listener(lambda _conn: self.lost.set())
         self.keys: dict[str, str] = {}
         self._texts: dict[tuple[str, bool], Statement] = {}
         self._statements: dict[str, tuple[Any, tuple[Callable[[Any], Any] | None, ...]]] = {}

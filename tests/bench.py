@@ -22,7 +22,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from tests import bench_aged, bench_dispatch, bench_dispatch_one, bench_report, bench_surge, bench_voice
+from tests import (
+    bench_aged,
+    bench_dispatch,
+    bench_dispatch_one,
+    bench_report,
+    bench_storage,
+    bench_surge,
+    bench_voice,
+)
 from tests.bench_common import machine
 from tests.e2e import ROOT
 
@@ -45,7 +53,7 @@ def _only() -> str:
         return args[1]
     if args:
         raise SystemExit(
-            "usage: python -m tests.bench [--only dispatch,dispatch-one,surge,report,aged,voice]"
+            "usage: python -m tests.bench [--only dispatch,dispatch-one,surge,report,aged,voice,storage]"
         )
     return os.environ.get("BENCH_ONLY", "")
 
@@ -94,8 +102,15 @@ def main() -> int:
             lambda d: asyncio.run(bench_voice.run(d, rounds=int(os.environ.get("BENCH_VOICE_ROUNDS", "20")))),
             bench_voice.render,
         ),
+        (
+            "6. Dispatch latency on SQLite and on PostgreSQL (one process each)",
+            lambda d: asyncio.run(
+                bench_storage.run(d, count=int(os.environ.get("BENCH_STORAGE_DISPATCHES", "100")))
+            ),
+            bench_storage.render,
+        ),
     ]
-    keys = ["dispatch", "dispatch-one", "surge", "report", "aged", "voice"]
+    keys = ["dispatch", "dispatch-one", "surge", "report", "aged", "voice", "storage"]
     out = [f"# 112 Dispatch Bridge benchmarks\n\n{header}\n"]
     print(header.replace("  \n", "\n"), flush=True)
     total = time.monotonic()

@@ -8,6 +8,7 @@ import os
 import platform
 import re
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from routing import stats
 from tests.botapi import FakeBotApi
 from tests.botapi.methods import Files
 from tests.botapi.model import JSON
+from tests.dbread import is_url, storage_toml
 from tests.e2e import ROOT, TOKEN, BotProcess, bot_env
 
 LATENCY = 0.05  # seconds the fake server adds to every request
@@ -76,7 +78,7 @@ def percentile(values: list[float], p: float) -> float:
     return float("nan") if result is None else result
 
 
-def settings_toml(api: FakeBotApi, db: Path, *, call_takers: list[int], agencies: dict[str, int],
+def settings_toml(api: FakeBotApi, db: Path | str, *, call_takers: list[int], agencies: dict[str, int],
                   supervisors_group: int, escalation: bool = True) -> str:  # fmt: skip
     """A bot on the fake Bot API with no radio and no digests (they would add traffic to the figures)."""
     groups = "\n".join(f"[agencies.{code}]\nchat_id = {chat}" for code, chat in agencies.items())
@@ -87,7 +89,7 @@ base_url = "{api.base_url}"
 base_file_url = "{api.base_file_url}"
 poll_timeout = 10
 [storage]
-path = "{db}"
+{storage_toml(db, Path(str(db)).parent if not is_url(db) else Path(tempfile.gettempdir()))}
 [access]
 call_takers = {call_takers}
 supervisors = [222]

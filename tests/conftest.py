@@ -13,13 +13,33 @@ def pytest_report_header() -> str:
     return f"storage backend: {backend()} (DISPATCH_TEST_BACKEND)"
 
 
+# Test modules that never open the product's database run once, in the SQLite pass: the pure domain,
+# the fake Bot API, the radio's and voice's pure parts, and the sandbox (SQLite by design). Everything
+# else, new files included, runs on both backends.
+_ONCE = (
+    "test_routing_", "test_architecture", "test_botapi_server", "test_sandbox_", "test_radio_link",
+    "test_radio_pacing", "test_radio_secrets", "test_radio_speech", "test_radio_wording", "test_throttle",
+    "test_voice_segmenter", "test_web_limits", "test_panic_settings", "test_deploy", "test_reports_stats",
+    "test_pg_sql",
+)  # fmt: skip
+
+
+def _opens_database(item: pytest.Item) -> bool:
+    return not Path(str(item.fspath)).name.startswith(_ONCE)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if not on_postgres():
         return
     skip = pytest.mark.skip(reason="SQLite only: the file itself (backup, bytes on disk, EXPLAIN, locks)")
+    kept, once = [], []
     for item in items:
+        (kept if _opens_database(item) else once).append(item)
         if item.get_closest_marker("sqlite_only"):
             item.add_marker(skip)
+    if once:
+        config.hook.pytest_deselected(items=once)
+        items[:] = kept
 
 
 @pytest.fixture
