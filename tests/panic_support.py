@@ -17,7 +17,7 @@ from bot.app import DispatchApp
 from bot.settings import Settings
 from routing.table import load_routing
 from storage.uow import Store
-from tests.dbread import rows
+from tests.dbread import new_target, rows
 from web.server import build_web_app
 
 TOKEN_A = "token-blitar-in-hand-0123456789"
@@ -36,7 +36,7 @@ def auth(token: str = TOKEN_A) -> dict[str, str]:
 class Api:
     app: DispatchApp
     client: httpx.AsyncClient
-    db: Path
+    db: Path | str
 
     def rows(self, sql: str, *args: object) -> list[tuple[Any, ...]]:
         return rows(self.db, sql, *args)
@@ -53,7 +53,7 @@ async def panic_api(tmp_path: Path, **panic: Any) -> AsyncIterator[Api]:
         access={"call_takers": [111]}, chats={"call_takers": CALL_TAKERS_GROUP},
         panic={"tokens": TOKENS, **panic},
     )  # fmt: skip
-    db = tmp_path / "panic.sqlite3"
+    db = new_target(tmp_path, "panic.sqlite3")
     store = await Store.open(db)
     app = DispatchApp(settings=settings, store=store, routing=load_routing(), clock=time.time)
     server = TestServer(build_web_app(app), host="127.0.0.1")

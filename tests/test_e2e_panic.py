@@ -174,8 +174,8 @@ async def test_hostile_requests_are_refused_and_the_rest_still_served(
     assert db_rows(world, "SELECT COUNT(*) FROM panic_alerts") == [(accepted,)]
     assert db_rows(world, "SELECT COUNT(*) FROM panic_alerts WHERE text LIKE '%DROP TABLE%'") == [(1,)]
     await api.wait_message(CALL_TAKERS_GROUP, "dari aplikasi other_app", timeout=30)
-    statuses = {r[0] for r in db_rows(world, "SELECT json_extract(data, '$.status') FROM events"
-                                              " WHERE kind = 'panic_refused'")}  # fmt: skip
+    statuses = {json.loads(str(r[0]))["status"]
+                for r in db_rows(world, "SELECT data FROM events WHERE kind = 'panic_refused'")}  # fmt: skip
     assert statuses == {401, 413, 422, 429}
     assert APP_TOKEN not in world.bot.output() and OTHER_TOKEN not in world.bot.output()
     assert "081234567890" not in world.bot.output()  # the logs carry masked numbers only

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 import ssl
 import time
 from collections.abc import AsyncIterator
@@ -56,16 +55,12 @@ async def listener(server: MurmurHandle, name: str, channel: str) -> Listener:
 
 
 def assignment_state(world: World, agency: str) -> str:
-    with sqlite3.connect(world.db) as db:
-        return str(
-            db.execute("SELECT state FROM assignments WHERE agency = ? ORDER BY id", (agency,)).fetchone()[0]
-        )
+    return str(world.rows("SELECT state FROM assignments WHERE agency = ? ORDER BY id", agency)[0][0])
 
 
 def refusals(world: World, reason: str) -> list[dict[str, object]]:
     """Refused events with ``reason``: the data plus the actor's name."""
-    with sqlite3.connect(world.db) as db:
-        rows = db.execute("SELECT actor_name, data FROM events WHERE kind = 'refused' ORDER BY id").fetchall()
+    rows = world.rows("SELECT actor_name, data FROM events WHERE kind = 'refused' ORDER BY id")
     found = [{**json.loads(data), "actor_name": name} for name, data in rows]
     return [f for f in found if f.get("reason") == reason]
 

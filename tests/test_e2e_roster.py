@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 from tests.botapi import FakeBotApi
+from tests.dbread import new_target, storage_toml
 from tests.e2e import (
     ADMIN,
     BPBD,
@@ -39,11 +41,11 @@ def button(message: object, label: str) -> str:
 async def fresh_world(tmp_path: Path) -> AsyncIterator[World]:
     """A fresh install: the token (env) and one admin id; nothing else about the city."""
     async with FakeBotApi(token=TOKEN) as api:
-        db = tmp_path / "dispatch.sqlite3"
+        db = new_target(tmp_path)
         settings = tmp_path / "settings.toml"
         settings.write_text(
             f'[telegram]\nbase_url = "{api.base_url}"\nbase_file_url = "{api.base_file_url}"\npoll_timeout = 2\n'
-            f'[storage]\npath = "{db}"\n[access]\nadmins = [{ADMIN}]\n[mumble]\nenabled = false\n'
+            f"[storage]\n{storage_toml(db, tmp_path)}\n[access]\nadmins = [{ADMIN}]\n[mumble]\nenabled = false\n"
         )
         bot = BotProcess(tmp_path, bot_env(settings))
         world = World(api, bot, db)
@@ -159,8 +161,8 @@ async def test_upgrade_seen_from_service_messages_reposts_open_cards(world: Worl
     assert old_card.message_id  # the old card stays in the old chat; the new one works
     assert NEW_DAMKAR not in api.left_chats
     # Telegram's "bot joined the new supergroup" came first; its announcements were withdrawn, not sent.
-    withdrawn = db_rows(world, "SELECT state FROM outbox WHERE json_extract(payload, '$.unbound_chat') = ?",
-                        NEW_DAMKAR)  # fmt: skip
+    withdrawn = [(state,) for state, payload in db_rows(world, "SELECT state, payload FROM outbox")
+                 if json.loads(str(payload)).get("unbound_chat") == NEW_DAMKAR]  # fmt: skip
     assert withdrawn and {s for (s,) in withdrawn} == {"superseded"}
     assert db_rows(world, "SELECT COUNT(*) FROM roster_unbound") == [(0,)]
     assert not [m for m in api.messages_in(NEW_DAMKAR) if "belum terdaftar" in m.text]

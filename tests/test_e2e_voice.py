@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import sqlite3
 import subprocess
 import time
 from collections.abc import AsyncIterator
@@ -45,7 +44,7 @@ def ogg_seconds(data: bytes) -> float:
 
 
 def m4a(pcm: bytes, world: World) -> bytes:
-    raw, out = world.db.parent / "pesan.raw", world.db.parent / "pesan.m4a"
+    raw, out = world.bot.workdir / "pesan.raw", world.bot.workdir / "pesan.m4a"
     raw.write_bytes(pcm)
     subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "s16le", "-ar", "48000", "-ac", "1", "-i",
                     str(raw), "-c:a", "aac", "-b:a", "64k", str(out)], check=True)  # fmt: skip
@@ -61,8 +60,7 @@ def all_notes(world: World) -> list[SentMessage]:
 
 
 def events(world: World, kind: str) -> list[dict[str, object]]:
-    with sqlite3.connect(world.db) as db:
-        rows = db.execute("SELECT data FROM events WHERE kind = ? ORDER BY id", (kind,)).fetchall()
+    rows = world.rows("SELECT data FROM events WHERE kind = ? ORDER BY id", kind)
     return [json.loads(r[0]) for r in rows]
 
 
@@ -148,10 +146,7 @@ async def test_field_transmissions_become_voice_notes(
         assert last.voice and abs(ogg_seconds(last.voice) - seconds_of(second)) < 0.3
         assert events(voice_world, "voice_unmapped")[0]["kanal"] == "Damkar"
         assert [m.chat_id for m in all_notes(voice_world)] == [DAMKAR] * 4  # nothing from the announcement
-        with sqlite3.connect(voice_world.db) as db:
-            rows = db.execute(
-                "SELECT direction, speaker, channel, seconds FROM voice_log ORDER BY id"
-            ).fetchall()
+        rows = voice_world.rows("SELECT direction, speaker, channel, seconds FROM voice_log ORDER BY id")
         assert [r[:3] for r in rows] == [("in", "Damkar-1", "Damkar")] * 4
     finally:
         for user in (dispatch, damkar, stranger):
@@ -189,8 +184,7 @@ async def test_a_call_takers_voice_note_is_played_in_the_agency_channel(
         damkar.transmit(trimmed(await synthesise(SECOND)))
         await api.wait_for(lambda: notes_in(voice_world, DAMKAR), timeout=30)
         assert len(all_notes(voice_world)) == 1
-        with sqlite3.connect(voice_world.db) as db:
-            played = db.execute("SELECT speaker, channel FROM voice_log WHERE direction = 'out'").fetchall()
+        played = voice_world.rows("SELECT speaker, channel FROM voice_log WHERE direction = 'out'")
         assert played == [("Ani", "Damkar, Polres, Dispatch")]
 
         # The voice log: /lihat lists both, /rekaman sends a supervisor both recordings as voice notes.

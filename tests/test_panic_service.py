@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
-from pathlib import Path
 
 import pytest
 
@@ -16,19 +14,19 @@ from bot.settings import Settings
 from routing.geo import load_centres
 from routing.table import load_routing
 from storage.uow import Store
+from tests.dbread import rows
 
 NOW = 1_700_000_000.0
 REPORT = panic.PanicReport("blitar_in_hand", "081234567890", "Sari", -8.0990, 112.1625, 10.0, "tolong")
 
 
-def outbox(db: Path) -> list[tuple[str, str, dict[str, object]]]:
-    with sqlite3.connect(db) as conn:
-        rows = conn.execute("SELECT kind, target, payload FROM outbox ORDER BY id").fetchall()
-    return [(kind, target, json.loads(payload)) for kind, target, payload in rows]
+def outbox(db: str) -> list[tuple[str, str, dict[str, object]]]:
+    found = rows(db, "SELECT kind, target, payload FROM outbox ORDER BY id")
+    return [(kind, target, json.loads(payload)) for kind, target, payload in found]
 
 
-async def test_private_call_takers_each_get_it_and_the_first_tap_wins(tmp_path: Path) -> None:
-    db = tmp_path / "db.sqlite3"
+async def test_private_call_takers_each_get_it_and_the_first_tap_wins(db_target: str) -> None:
+    db = db_target
     store = await Store.open(db)
     routing = load_routing()
     app = DispatchApp(settings=Settings(access={"call_takers": [111, 112]}), store=store, routing=routing,
@@ -67,11 +65,8 @@ async def test_private_call_takers_each_get_it_and_the_first_tap_wins(tmp_path: 
         assert forged.value.reason == "forged_callback"
     finally:
         await store.close()
-    with sqlite3.connect(db) as conn:
-        assert conn.execute("SELECT type, phone FROM calls").fetchall() == [("prank", "081234567890")]
-        assert conn.execute("SELECT state, handled_by_name FROM panic_alerts").fetchall() == [
-            ("prank", "Ani")
-        ]
+    assert rows(db, "SELECT type, phone FROM calls") == [("prank", "081234567890")]
+    assert rows(db, "SELECT state, handled_by_name FROM panic_alerts") == [("prank", "Ani")]
 
 
 def test_callback_data_is_parsed_strictly() -> None:

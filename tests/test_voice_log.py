@@ -4,7 +4,6 @@ speaker, retention with its audit event, and /rekaman's outbox rows."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from bot.services.voice import purge_recordings, record_transmission, send_recor
 from bot.settings import AgencySettings, MumbleSettings, RadioVoiceSettings, Settings, StorageSettings
 from routing.table import load_routing
 from storage.uow import Store
+from tests import dbread
 
 NOW = 1_750_000_000.0
 OGG = b"OggS" + bytes(200)
@@ -30,22 +30,29 @@ class Clock:
         return self.now
 
 
+def storage_settings(folder: Path) -> StorageSettings:
+    """This test's database (the backend DISPATCH_TEST_BACKEND names); the data folder is `folder`."""
+    target = dbread.new_target(folder, "db.sqlite3")
+    if dbread.is_url(target):
+        return StorageSettings(url=target, path=str(folder / "db.sqlite3"))
+    return StorageSettings(path=target)
+
+
 @pytest.fixture
 async def app(tmp_path: Path) -> AsyncIterator[DispatchApp]:
     settings = Settings(
-        storage=StorageSettings(path=str(tmp_path / "db.sqlite3")),
+        storage=storage_settings(tmp_path),
         agencies={"damkar": AgencySettings(chat_id=-1003, mumble_channel="Damkar")},
         mumble=MumbleSettings(users={"Damkar-1": "damkar"}),
         radio=RadioVoiceSettings(voice_retention_days=30),
     )
-    store = await Store.open(tmp_path / "db.sqlite3")
+    store = await Store.open(settings.storage.target)
     yield DispatchApp(settings=settings, store=store, routing=load_routing(None), clock=Clock())
     await store.close()
 
 
 def rows(app: DispatchApp, sql: str) -> list[tuple[object, ...]]:
-    with sqlite3.connect(app.settings.storage.path) as db:
-        return db.execute(sql).fetchall()
+    return dbread.rows(app.settings.storage.target, sql)
 
 
 async def test_a_transmission_is_stored_with_its_voice_note_and_an_unmapped_one_only_audited(

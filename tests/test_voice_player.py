@@ -15,6 +15,7 @@ from radio_bridge.voice_in import Transmission, VoiceReceiver
 from radio_bridge.voice_out import FEED_SECONDS, VoicePlayer
 from routing.table import load_routing
 from storage.uow import Store
+from tests import dbread
 
 NOW = 1_750_000_000.0
 
@@ -50,11 +51,19 @@ async def until(link: FakeLink, condition: Callable[[], bool]) -> None:
             await link.changed.wait()
 
 
+def storage_settings(folder: Path) -> StorageSettings:
+    """This test's database (the backend DISPATCH_TEST_BACKEND names); the data folder is `folder`."""
+    target = dbread.new_target(folder, "db.sqlite3")
+    if dbread.is_url(target):
+        return StorageSettings(url=target, path=str(folder / "db.sqlite3"))
+    return StorageSettings(path=target)
+
+
 @pytest.fixture
 async def app(tmp_path: Path) -> AsyncIterator[DispatchApp]:
-    settings = Settings(storage=StorageSettings(path=str(tmp_path / "db.sqlite3")),
+    settings = Settings(storage=storage_settings(tmp_path),
                         mumble=MumbleSettings(dispatch_channel="Dispatch"))  # fmt: skip
-    store = await Store.open(tmp_path / "db.sqlite3")
+    store = await Store.open(settings.storage.target)
     yield DispatchApp(settings=settings, store=store, routing=load_routing(None), clock=lambda: NOW)
     await store.close()
 
