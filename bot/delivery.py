@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import functools
 import logging
 import random
@@ -45,9 +46,21 @@ class TelegramDelivery:
         self._in_flight: dict[str, asyncio.Task[None]] = {}
         self._outage = False
         self._cards: dict[int, CardState] = {}  # outbox row id -> state read at pick time
+        # This process sends: new cards may open their attempt in the transaction that makes them.
+        app.store.opened = set()
+        app.sends_now = self.sends_now
 
     def wake(self) -> None:
         self._loop.wake()
+
+    def sends_now(self, target: str) -> bool:
+        """A new card to `target` would go in the next pass: nothing in flight to it, and the pacer
+        would let it go (bot/services/common.py open_send_early)."""
+        return (
+            target not in self._in_flight
+            and self.pacer.wait(target) == 0
+            and len(self._in_flight) < self.max_in_flight
+        )
 
     async def run(self) -> None:
         await self._loop.run(self._dispatch_due)
@@ -63,6 +76,12 @@ class TelegramDelivery:
         async with self.app.store.reading(now) as tx:
             # per chat: strict order by (priority, id), rows waiting since long ago promoted
             heads = await tx.outbox.heads_aging("telegram", now - EDIT_PROMOTE_AFTER, EDIT_OFFSET)
+        # Rows whose attempt the transaction that made them opened (new cards: Store.opened). Taken
+        # now, so rows committed while this pass runs wait for the next pass instead of being closed.
+        opened = self.app.store.opened
+        early = set(opened) if opened else set()
+        if opened:
+            opened.difference_update(early)
         delay = 30.0
         chosen: list[OutboxRecord] = []
         for row in heads:
@@ -83,10 +102,28 @@ class TelegramDelivery:
             self.pacer.record(target)  # now, so the next chat in this pass sees it in the overall limit
             chosen.append(row)
         if chosen:
-            await self._start(chosen)
+            await self._start(chosen, early)
+        unsent = early.difference(row.id for row in chosen)
+        if unsent:  # held by the pacer or behind another row: their early attempts are undone
+            async with self.app.store.transaction(self.app.clock()) as tx:
+                await tx.outbox.close_attempts(sorted(unsent))
         return max(delay, 0.01)
 
-    async def _start(self, rows: list[OutboxRecord]) -> None:
+    async def _start(self, rows: list[OutboxRecord], early: set[int] | frozenset[int] = frozenset()) -> None:
+        # Opened by the transaction that made them and committed with it: they go at once, with no
+        # commit first. (The row reads as maybe_sent because its attempt is open: that is this one.)
+        opened = [
+            dataclasses.replace(row, attempts=row.attempts - 1, maybe_sent=False)
+            for row in rows
+            if row.id in early
+        ]
+        if opened:
+            async with self.app.store.reading(self.app.clock()) as tx:
+                self._cards.update(await read_cards(tx, opened))
+            self._launch(opened)
+        rows = [row for row in rows if row.id not in early]
+        if not rows:
+            return
         # One commit for the whole pass: after a crash, attempts > 0 says "this may have gone out already".
         async with self.app.store.transaction(self.app.clock()) as tx:
             await tx.outbox.begin_attempts([row.id for row in rows])
@@ -95,6 +132,9 @@ class TelegramDelivery:
                 [(row.id, row.assignment_id) for row in rows if row.kind == "card" and row.assignment_id]
             )
             self._cards.update(await read_cards(tx, rows))  # the pass's cards, read together
+        self._launch(rows)
+
+    def _launch(self, rows: list[OutboxRecord]) -> None:
         for row in rows:
             task = asyncio.create_task(self._deliver(row))
             self._in_flight[row.target] = task

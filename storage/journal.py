@@ -92,6 +92,15 @@ class OutboxRepo:
             [(i,) for i in row_ids],
         )
 
+    async def close_attempts(self, row_ids: list[int]) -> None:
+        """Attempts opened early (by the transaction that made the row) whose send did not start
+        after all: undone, as if never begun, so a crash now leaves no false "may have gone out"."""
+        await self.db.executemany(
+            "UPDATE outbox SET attempts = attempts - 1, attempt_open = 0 WHERE id = ? AND attempt_open = 1"
+            " AND state = 'pending'",
+            [(i,) for i in row_ids],
+        )
+
     async def sent(self, row_id: int, message_id: int | None) -> None:
         # A sent row's payload (a text, a chart) is not needed again: cards are rendered from the
         # database. Blanked so what it said stays only in the chat, unless the row asked to be kept
