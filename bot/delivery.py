@@ -48,19 +48,28 @@ class TelegramDelivery:
         self._cards: dict[int, CardState] = {}  # outbox row id -> state read at pick time
         # This process sends: new cards may open their attempt in the transaction that makes them.
         app.store.opened = set()
-        app.sends_now = self.sends_now
+        app.claim_send = self.claim_send
+        self._claims: dict[str, float] = {}  # chat -> when a new card last opened its attempt early
 
     def wake(self) -> None:
         self._loop.wake()
 
-    def sends_now(self, target: str) -> bool:
-        """A new card to `target` would go in the next pass: nothing in flight to it, and the pacer
-        would let it go (bot/services/common.py open_send_early)."""
-        return (
-            target not in self._in_flight
-            and self.pacer.wait(target) == 0
-            and len(self._in_flight) < self.max_in_flight
-        )
+    def claim_send(self, target: str) -> bool:
+        """May a new card to `target` open its attempt now (bot/services/common.py open_send_early)?
+        Only if it would go in the next pass: nothing in flight to the chat, the pacer would let it
+        go, and no other card claimed the chat within the pacer's gap (that one goes first, this
+        one would wait). So at most one attempt a chat is open at a time, as without early ones."""
+        now = self.pacer.clock()
+        if now - self._claims.get(target, float("-inf")) < self.pacer.per_chat_gap:
+            return False
+        if (
+            target in self._in_flight
+            or len(self._in_flight) >= self.max_in_flight
+            or self.pacer.wait(target) > 0
+        ):
+            return False
+        self._claims[target] = now
+        return True
 
     async def run(self) -> None:
         await self._loop.run(self._dispatch_due)
@@ -76,6 +85,10 @@ class TelegramDelivery:
         async with self.app.store.reading(now) as tx:
             # per chat: strict order by (priority, id), rows waiting since long ago promoted
             heads = await tx.outbox.heads_aging("telegram", now - EDIT_PROMOTE_AFTER, EDIT_OFFSET)
+            # A promoted edit still goes after a new card waiting for its group (see _new_card_first).
+            if any(_promoted_edit(row, now) for row in heads):
+                new_cards = await tx.outbox.first_new_cards("telegram", EDIT_OFFSET)
+                heads = [_new_card_first(row, new_cards, now) for row in heads]
         # Rows whose attempt the transaction that made them opened (new cards: Store.opened). Taken
         # now, so rows committed while this pass runs wait for the next pass instead of being closed.
         opened = self.app.store.opened
@@ -91,8 +104,7 @@ class TelegramDelivery:
             if row.due_at > now:
                 delay = min(delay, row.due_at - now)
                 continue
-            promoted = row.kind == "card" and row.created_at <= now - EDIT_PROMOTE_AFTER
-            below_cards = row.priority > EDIT_OFFSET and not promoted
+            below_cards = row.priority > EDIT_OFFSET and not _promoted_edit(row, now)
             wait = self.pacer.wait(target, CARD_RESERVE if below_cards else 0)
             if wait > 0:
                 delay = min(delay, wait)
@@ -275,3 +287,18 @@ class TelegramDelivery:
             "Hubungi lewat telepon.",
             incident_id=incident.id, priority=PRIORITY_NOTICE,
         )  # fmt: skip
+
+
+def _promoted_edit(row: OutboxRecord, now: float) -> bool:
+    return row.kind == "card" and row.priority > EDIT_OFFSET and row.created_at <= now - EDIT_PROMOTE_AFTER
+
+
+def _new_card_first(head: OutboxRecord, new_cards: dict[str, OutboxRecord], now: float) -> OutboxRecord:
+    """An edit promoted for its age goes before newer cards so a group kept busy by new incidents
+    still sees its taps; but not before a new incident's first card waiting for the same group.
+    New cards come far slower than a group's 20 a minute, so the edits still get their turn, while
+    in an overload a backlog of promoted edits no longer holds every new card behind it."""
+    card = new_cards.get(head.target)
+    if _promoted_edit(head, now) and card is not None and card.due_at <= now:
+        return card
+    return head

@@ -193,6 +193,17 @@ class OutboxRepo:
         ) as c:
             return [OutboxRecord.from_row(r) for r in await c.fetchall()]
 
+    async def first_new_cards(self, channel: str, up_to_priority: int) -> dict[str, OutboxRecord]:
+        """Per target, the first pending new card (a card or a re-post ranked `up_to_priority` or
+        better, i.e. not an edit), by (priority, id)."""
+        async with self.db.execute(
+            "SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY target ORDER BY priority, id) AS turn"
+            " FROM outbox WHERE state = 'pending' AND channel = ? AND kind IN ('card', 'card_repeat')"
+            " AND priority <= ?) WHERE turn = 1",
+            (channel, up_to_priority),
+        ) as c:
+            return {r["target"]: OutboxRecord.from_row(r) for r in await c.fetchall()}
+
     async def coalesce_cards(self, picked: list[tuple[int, int]]) -> int:
         """(row id, assignment id) of card renders about to be sent: every other pending render of the
         same card goes with them, since a card is rendered from the database at send time (after this

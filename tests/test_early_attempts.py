@@ -120,3 +120,18 @@ async def test_an_early_attempt_not_sent_after_all_is_undone(world: World) -> No
     assert first.to(DAMKAR, "send") == ["lebih dulu"]
     damkar = port.to(DAMKAR, "send")
     assert len(damkar) == 1 and "#1" in damkar[0] and REPEAT_MARK not in damkar[0]
+
+
+async def test_one_early_attempt_a_group_at_a_time(world: World) -> None:
+    """Two incidents for the same groups at once: the second's cards would wait the pacer's gap, so
+    only the first's open early (a kill then leaves at most one card a chat in doubt, as before)."""
+    delivery, port = delivery_for(world)
+    await world.dispatch()
+    await world.dispatch()
+    rows = await world.rows(
+        "SELECT attempts, attempt_open FROM outbox WHERE kind = 'card' AND target = ?", DAMKAR
+    )
+    assert rows == [(1, 1), (0, 0)]
+    await run_for(world, delivery, 4)
+    assert len(port.to(DAMKAR, "send")) == 2
+    assert all(REPEAT_MARK not in html for _, _, _, html in port.sent)

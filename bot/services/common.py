@@ -81,7 +81,7 @@ async def open_send_early(tx: Tx, app: DispatchApp, row_id: int, target: int) ->
     commit of its own first (bot/delivery.py). Killed before the result, the next process finds the
     attempt open and marks the resend, as for any send a crash cut. A card the worker would hold
     (pacer, a chat busy) is left to open its attempt when it goes, as before."""
-    if tx.opened is None or not app.sends_now(str(target)):
+    if tx.opened is None or not app.claim_send(str(target)):
         return
     await tx.outbox.begin_attempts([row_id])
     tx.opened.append(row_id)
