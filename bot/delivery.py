@@ -12,6 +12,7 @@ import random
 from bot.app import DispatchApp
 from bot.card_reads import CardState, read_card, read_cards
 from bot.clockwatch import settle_clock
+from bot.delivery_order import new_card_first, promoted_edit
 from bot.pacing import Pacer
 from bot.ports import DeliveryError, TelegramPort
 from bot.render import card as render_card
@@ -89,10 +90,10 @@ class TelegramDelivery:
         async with self.app.store.reading(now) as tx:
             # per chat: strict order by (priority, id), rows waiting since long ago promoted
             heads = await tx.outbox.heads_aging("telegram", now - EDIT_PROMOTE_AFTER, EDIT_OFFSET)
-            # A promoted edit still goes after a new card waiting for its group (see _new_card_first).
-            if any(_promoted_edit(row, now) for row in heads):
+            # A promoted edit still goes after a new card waiting for its group (bot/delivery_order.py).
+            if any(promoted_edit(row, now, EDIT_PROMOTE_AFTER) for row in heads):
                 new_cards = await tx.outbox.first_new_cards("telegram", EDIT_OFFSET)
-                heads = [_new_card_first(row, new_cards, now) for row in heads]
+                heads = [new_card_first(row, new_cards, now, EDIT_PROMOTE_AFTER) for row in heads]
         # Rows whose attempt the transaction that made them opened (new cards: Store.opened). Taken
         # now, so rows committed while this pass runs wait for the next pass instead of being closed.
         opened = self.app.store.opened
@@ -108,7 +109,7 @@ class TelegramDelivery:
             if row.due_at > now:
                 delay = min(delay, row.due_at - now)
                 continue
-            promoted = _promoted_edit(row, now)
+            promoted = promoted_edit(row, now, EDIT_PROMOTE_AFTER)
             below_cards = row.priority > EDIT_OFFSET and not promoted
             wait = self.pacer.wait(
                 target, CARD_RESERVE if below_cards else PROMOTED_RESERVE if promoted else 0
@@ -294,18 +295,3 @@ class TelegramDelivery:
             "Hubungi lewat telepon.",
             incident_id=incident.id, priority=PRIORITY_NOTICE,
         )  # fmt: skip
-
-
-def _promoted_edit(row: OutboxRecord, now: float) -> bool:
-    return row.kind == "card" and row.priority > EDIT_OFFSET and row.created_at <= now - EDIT_PROMOTE_AFTER
-
-
-def _new_card_first(head: OutboxRecord, new_cards: dict[str, OutboxRecord], now: float) -> OutboxRecord:
-    """An edit promoted for its age goes before newer cards so a group kept busy by new incidents
-    still sees its taps; but not before a new incident's first card waiting for the same group.
-    New cards come far slower than a group's 20 a minute, so the edits still get their turn, while
-    in an overload a backlog of promoted edits no longer holds every new card behind it."""
-    card = new_cards.get(head.target)
-    if _promoted_edit(head, now) and card is not None and card.due_at <= now:
-        return card
-    return head
