@@ -4,7 +4,6 @@ idempotent, so a second run (or the rerun of an interrupted one) adds only what 
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -49,7 +48,6 @@ class TelephonyResult:
 # rows: 6 ms. A million rows now take about 2 minutes to write instead of 1: history is not urgent.
 BATCH_ROWS = 200
 PAUSE_BETWEEN_BATCHES = 0.02
-CHECKPOINT_PAGES = 250  # a few batches of 200 rows (20-200 pages each, more as the indexes grow)
 
 _INSERT_CALL = """
 INSERT OR IGNORE INTO calls
@@ -81,51 +79,14 @@ async def import_calls(db: aiosqlite.Connection, rows: Sequence[ValidCallRow], *
         for r in sorted(rows, key=lambda r: r.at)
     ]
     inserted = 0
-    wal = await _wal_file(db)
-    # The batches commit without an fsync each (synchronous=NORMAL, on this connection only: a
-    # kill -9 loses nothing, and the rerun of an import cut by a power loss adds what is missing),
-    # so the write lock is held for the rows only, and the disk is not kept busy under the bot's own
-    # fsyncs. This connection folds the WAL into the file itself every CHECKPOINT_PAGES (SQLite runs
-    # that after the commit, with the lock free), long before the 1000 pages at which the bot's next
-    # commit would have to. The end is fsynced before the import reports success.
-    await db.execute("PRAGMA synchronous=NORMAL")
-    await db.execute(f"PRAGMA wal_autocheckpoint={CHECKPOINT_PAGES}")
-    try:
-        for start in range(0, len(params), batch):
-            if start:
-                await asyncio.sleep(PAUSE_BETWEEN_BATCHES)
-            async with write(db):
-                before = db.total_changes
-                await db.executemany(_INSERT_CALL, params[start : start + batch])
-                inserted += db.total_changes - before
-    finally:
-        await db.execute("PRAGMA synchronous=FULL")
-        await db.execute("PRAGMA wal_autocheckpoint=1000")
-        await _flush(wal)
+    for start in range(0, len(params), batch):
+        if start:
+            await asyncio.sleep(PAUSE_BETWEEN_BATCHES)
+        async with write(db):
+            before = db.total_changes
+            await db.executemany(_INSERT_CALL, params[start : start + batch])
+            inserted += db.total_changes - before
     return inserted, len(rows) - inserted
-
-
-async def _wal_file(db: aiosqlite.Connection) -> str | None:
-    async with db.execute("PRAGMA database_list") as cur:
-        main = next((row[2] for row in await cur.fetchall() if row[1] == "main"), "")
-    return f"{main}-wal" if main else None
-
-
-async def _flush(wal: str | None) -> None:
-    """fsync the WAL file: what synchronous=FULL would have done at the last commit."""
-    if wal is not None:
-        await asyncio.to_thread(_fsync, wal)
-
-
-def _fsync(path: str) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:  # no WAL file (checkpointed and removed): nothing to flush
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 async def import_telephony(db: aiosqlite.Connection, rows: Sequence[ValidTelephonyRow]) -> TelephonyResult:

@@ -70,19 +70,3 @@ async def test_an_interrupted_import_completes_on_the_second_run(tmp_path: Path)
             assert tuple(await cur.fetchone() or ()) == (1_200, 1_200)
     finally:
         await db.close()
-
-
-async def test_the_import_leaves_the_connection_as_durable_as_before(tmp_path: Path) -> None:
-    """Batches commit without their own fsync; the connection is back to synchronous=FULL and
-    SQLite's usual auto-checkpoint afterwards, and a second connection sees every row."""
-    path = tmp_path / "dispatch.sqlite3"
-    db = await connect(path)
-    try:
-        assert await import_calls(db, rows(3_000), batch=200) == (3_000, 0)
-        for pragma, value in (("synchronous", 2), ("wal_autocheckpoint", 1000)):
-            async with db.execute(f"PRAGMA {pragma}") as cur:
-                assert tuple(await cur.fetchone() or ()) == (value,)
-    finally:
-        await db.close()
-    with sqlite3.connect(path) as other:
-        assert other.execute("SELECT COUNT(*) FROM calls").fetchone() == (3_000,)
