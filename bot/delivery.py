@@ -34,10 +34,6 @@ EDIT_PROMOTE_AFTER = 7.0
 # taps have filled. Queued edits of one card are coalesced, so taps lose little by it; an edit that
 # has waited EDIT_PROMOTE_AFTER ranks as a new card and may use the reserve too.
 CARD_RESERVE = 5
-# Even a promoted edit leaves the last 2 of the 20 to new cards: in an overload (more taps than a group
-# may be sent) the promoted backlog would otherwise fill every window, and a new incident's card would
-# wait for the oldest message to leave the window (strict surge in tests/bench_surge.py).
-PROMOTED_RESERVE = 2
 
 
 class TelegramDelivery:
@@ -111,9 +107,7 @@ class TelegramDelivery:
                 continue
             promoted = promoted_edit(row, now, EDIT_PROMOTE_AFTER)
             below_cards = row.priority > EDIT_OFFSET and not promoted
-            wait = self.pacer.wait(
-                target, CARD_RESERVE if below_cards else PROMOTED_RESERVE if promoted else 0
-            )
+            wait = self.pacer.wait(target, CARD_RESERVE if below_cards else 0)
             if wait > 0:
                 delay = min(delay, wait)
                 continue
