@@ -31,6 +31,8 @@ class DispatchApp:
     clock: Clock
     wake_telegram: Callable[[], None] = lambda: None
     wake_radio: Callable[[], None] = lambda: None
+    # Set by the Telegram delivery worker: may a new card to this chat open its send attempt early?
+    claim_send: Callable[[str], bool] = lambda _target: False
     radio_enabled: bool = False
     radio_connected: bool = False
     # A stranger is told once a minute that they are not registered; every attempt is still audited.

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -64,6 +65,9 @@ def load_routing_for(settings: Settings) -> RoutingTable:
     return routing
 
 
+SWITCH_INTERVAL = 0.0005  # seconds; see serve()
+
+
 def build_application(settings: Settings, fence: Callable[[], None] | None = None) -> Application:  # type: ignore[type-arg]
     token = settings.telegram.token.get_secret_value()
     builder = (
@@ -114,6 +118,10 @@ def _seconds(value: object) -> float:
 
 async def serve(settings: Settings, *, web_extra: WebPart | None = None) -> int:
     """web_extra: another part for the product's one HTTP server (the sandbox mounts its console)."""
+    # The database runs on aiosqlite's thread: each statement's result waits for the GIL, which a
+    # busy event loop keeps for up to the switch interval (5 ms by default) at a time. A dispatch is
+    # some 30 statements in a row, so the default added several ms at p95 (tests/bench_dispatch_one.py).
+    sys.setswitchinterval(SWITCH_INTERVAL)
     routing = load_routing_for(settings)
     # Named like the lease's session, so pg_stat_activity shows which process each session belongs to.
     store = await Store.open(settings.storage.target, application_name=store_session_name())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import functools
 import logging
 import random
@@ -11,6 +12,7 @@ import random
 from bot.app import DispatchApp
 from bot.card_reads import CardState, read_card, read_cards
 from bot.clockwatch import settle_clock
+from bot.delivery_order import new_card_first, promoted_edit
 from bot.pacing import Pacer
 from bot.ports import DeliveryError, TelegramPort
 from bot.render import card as render_card
@@ -45,9 +47,30 @@ class TelegramDelivery:
         self._in_flight: dict[str, asyncio.Task[None]] = {}
         self._outage = False
         self._cards: dict[int, CardState] = {}  # outbox row id -> state read at pick time
+        # This process sends: new cards may open their attempt in the transaction that makes them.
+        app.store.opened = set()
+        app.claim_send = self.claim_send
+        self._claims: dict[str, float] = {}  # chat -> when a new card last opened its attempt early
 
     def wake(self) -> None:
         self._loop.wake()
+
+    def claim_send(self, target: str) -> bool:
+        """May a new card to `target` open its attempt now (bot/services/common.py open_send_early)?
+        Only if it would go in the next pass: nothing in flight to the chat, the pacer would let it
+        go, and no other card claimed the chat within the pacer's gap (that one goes first, this
+        one would wait). So at most one attempt a chat is open at a time, as without early ones."""
+        now = self.pacer.clock()
+        if now - self._claims.get(target, float("-inf")) < self.pacer.per_chat_gap:
+            return False
+        if (
+            target in self._in_flight
+            or len(self._in_flight) >= self.max_in_flight
+            or self.pacer.wait(target) > 0
+        ):
+            return False
+        self._claims[target] = now
+        return True
 
     async def run(self) -> None:
         await self._loop.run(self._dispatch_due)
@@ -63,6 +86,16 @@ class TelegramDelivery:
         async with self.app.store.reading(now) as tx:
             # per chat: strict order by (priority, id), rows waiting since long ago promoted
             heads = await tx.outbox.heads_aging("telegram", now - EDIT_PROMOTE_AFTER, EDIT_OFFSET)
+            # A promoted edit still goes after a new card waiting for its group (bot/delivery_order.py).
+            if any(promoted_edit(row, now, EDIT_PROMOTE_AFTER) for row in heads):
+                new_cards = await tx.outbox.first_new_cards("telegram", EDIT_OFFSET)
+                heads = [new_card_first(row, new_cards, now, EDIT_PROMOTE_AFTER) for row in heads]
+        # Rows whose attempt the transaction that made them opened (new cards: Store.opened). Taken
+        # now, so rows committed while this pass runs wait for the next pass instead of being closed.
+        opened = self.app.store.opened
+        early = set(opened) if opened else set()
+        if opened:
+            opened.difference_update(early)
         delay = 30.0
         chosen: list[OutboxRecord] = []
         for row in heads:
@@ -72,7 +105,7 @@ class TelegramDelivery:
             if row.due_at > now:
                 delay = min(delay, row.due_at - now)
                 continue
-            promoted = row.kind == "card" and row.created_at <= now - EDIT_PROMOTE_AFTER
+            promoted = promoted_edit(row, now, EDIT_PROMOTE_AFTER)
             below_cards = row.priority > EDIT_OFFSET and not promoted
             wait = self.pacer.wait(target, CARD_RESERVE if below_cards else 0)
             if wait > 0:
@@ -83,10 +116,28 @@ class TelegramDelivery:
             self.pacer.record(target)  # now, so the next chat in this pass sees it in the overall limit
             chosen.append(row)
         if chosen:
-            await self._start(chosen)
+            await self._start(chosen, early)
+        unsent = early.difference(row.id for row in chosen)
+        if unsent:  # held by the pacer or behind another row: their early attempts are undone
+            async with self.app.store.transaction(self.app.clock()) as tx:
+                await tx.outbox.close_attempts(sorted(unsent))
         return max(delay, 0.01)
 
-    async def _start(self, rows: list[OutboxRecord]) -> None:
+    async def _start(self, rows: list[OutboxRecord], early: set[int] | frozenset[int] = frozenset()) -> None:
+        # Opened by the transaction that made them and committed with it: they go at once, with no
+        # commit first. (The row reads as maybe_sent because its attempt is open: that is this one.)
+        opened = [
+            dataclasses.replace(row, attempts=row.attempts - 1, maybe_sent=False)
+            for row in rows
+            if row.id in early
+        ]
+        if opened:
+            async with self.app.store.reading(self.app.clock()) as tx:
+                self._cards.update(await read_cards(tx, opened))
+            self._launch(opened)
+        rows = [row for row in rows if row.id not in early]
+        if not rows:
+            return
         # One commit for the whole pass: after a crash, attempts > 0 says "this may have gone out already".
         async with self.app.store.transaction(self.app.clock()) as tx:
             await tx.outbox.begin_attempts([row.id for row in rows])
@@ -95,6 +146,9 @@ class TelegramDelivery:
                 [(row.id, row.assignment_id) for row in rows if row.kind == "card" and row.assignment_id]
             )
             self._cards.update(await read_cards(tx, rows))  # the pass's cards, read together
+        self._launch(rows)
+
+    def _launch(self, rows: list[OutboxRecord]) -> None:
         for row in rows:
             task = asyncio.create_task(self._deliver(row))
             self._in_flight[row.target] = task

@@ -68,6 +68,7 @@ class DurableIntake:
                 continue
             # Stored before the next getUpdates (with the new offset) confirms them to Telegram.
             await self._with_retry(lambda batch=updates: self._store(batch))
+            await asyncio.sleep(0)  # process() starts on them before the next getUpdates is built
             offset = updates[-1].update_id + 1
             self._stored.set()
 

@@ -138,8 +138,12 @@ class BlockRepo:
     # -- history -----------------------------------------------------------------------------
 
     async def history(self, phone: str, since: float) -> PhoneHistory:
+        # Materialised first, so the planner reads the recent calls by calls_at: with GROUP BY type
+        # in the same query it walked the whole calls_report index instead, every dispatch (15 ms
+        # at 150,000 calls, ~100 ms at a million imported: a dispatch during an import-calls).
         async with self.db.execute(
-            "SELECT type, COUNT(*), MAX(at) FROM calls WHERE phone = ? AND at >= ? GROUP BY type",
+            "WITH recent AS MATERIALIZED (SELECT type, at FROM calls WHERE phone = ? AND at >= ?)"
+            " SELECT type, COUNT(*), MAX(at) FROM recent GROUP BY type",
             (phone, since),
         ) as c:
             rows = await c.fetchall()

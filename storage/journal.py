@@ -91,6 +91,15 @@ class OutboxRepo:
             [(i,) for i in row_ids],
         )
 
+    async def close_attempts(self, row_ids: list[int]) -> None:
+        """Attempts opened early (by the transaction that made the row) whose send did not start
+        after all: undone, as if never begun, so a crash now leaves no false "may have gone out"."""
+        await self.db.executemany(
+            "UPDATE outbox SET attempts = attempts - 1, attempt_open = 0 WHERE id = ? AND attempt_open = 1"
+            " AND state = 'pending'",
+            [(i,) for i in row_ids],
+        )
+
     async def sent(self, row_id: int, message_id: int | None) -> None:
         # A sent row's payload (a text, a chart) is not needed again: cards are rendered from the
         # database. Blanked so what it said stays only in the chat, unless the row asked to be kept
@@ -182,6 +191,17 @@ class OutboxRepo:
             (by, older_than, by, channel),
         ) as c:
             return [OutboxRecord.from_row(r) for r in await c.fetchall()]
+
+    async def first_new_cards(self, channel: str, up_to_priority: int) -> dict[str, OutboxRecord]:
+        """Per target, the first pending new card (a card or a re-post ranked `up_to_priority` or
+        better, i.e. not an edit), by (priority, id)."""
+        async with self.db.execute(
+            "SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY target ORDER BY priority, id) AS turn"
+            " FROM outbox WHERE state = 'pending' AND channel = ? AND kind IN ('card', 'card_repeat')"
+            " AND priority <= ?) AS heads WHERE turn = 1",
+            (channel, up_to_priority),
+        ) as c:
+            return {r["target"]: OutboxRecord.from_row(r) for r in await c.fetchall()}
 
     async def coalesce_cards(self, picked: list[tuple[int, int]]) -> int:
         """(row id, assignment id) of card renders about to be sent: every other pending render of the

@@ -23,9 +23,11 @@ class AlreadyHandled(Exception):
 
 
 class Tx:
-    def __init__(self, db: Connection, now: float) -> None:
+    def __init__(self, db: Connection, now: float, opens: bool = False) -> None:
         self.db = db
         self.now = now
+        # Outbox rows whose send attempt this transaction opened (Store.opened); None: not allowed here.
+        self.opened: list[int] | None = [] if opens else None
         self.incidents = IncidentRepo(db)
         self.assignments = AssignmentRepo(db)
         self.events = EventRepo(db, now)
@@ -46,6 +48,10 @@ class Store:
         # One connection, so transactions must not interleave between coroutines.
         self._lock = asyncio.Lock()
         self.marked: set[int] = set()  # updates whose handler's own transaction marked them handled
+        # Set by a Telegram delivery worker of this process: outbox rows whose send attempt a committed
+        # transaction already opened for it (so it sends them without a commit of its own first).
+        # None where no such worker runs (a CLI command): nothing is opened early there.
+        self.opened: set[int] | None = None
 
     @classmethod
     async def open(cls, path: str | Path, *, application_name: str = "dispatch") -> Store:
@@ -59,7 +65,7 @@ class Store:
     async def transaction(self, now: float, update_id: int | None = None) -> AsyncIterator[Tx]:
         """Everything inside commits together, and marks the Telegram update (if any) as handled."""
         async with self._lock, write(self.db):
-            tx = Tx(self.db, now)
+            tx = Tx(self.db, now, opens=self.opened is not None)
             if update_id is not None and await tx.inbox.is_handled(update_id):
                 raise AlreadyHandled(update_id)
             yield tx
@@ -67,6 +73,8 @@ class Store:
                 await tx.inbox.mark_handled(update_id)
         if update_id is not None:
             self.marked.add(update_id)
+        if tx.opened and self.opened is not None:  # only once committed: a rolled-back id may be reused
+            self.opened.update(tx.opened)
 
     async def checkpoint(self) -> None:
         """Outside any transaction: fold the WAL into the file and truncate it (after a purge)."""

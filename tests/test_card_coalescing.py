@@ -187,3 +187,20 @@ def test_a_reserve_only_narrows_a_groups_window() -> None:
     assert pacer.wait("-1001", reserve=5) > 40  # 15 in the window: edits wait for it to move
     assert pacer.wait("-1001") == 0  # a new card does not
     assert pacer.wait("111", reserve=5) == 0  # a private chat has no minute limit
+
+
+async def test_a_new_card_goes_before_an_edit_promoted_for_its_age(world: World) -> None:
+    """Promotion keeps an edit from starving behind new cards, but a new incident's first card
+    waiting for the same group still goes first (an overload of taps must not hold new cards)."""
+    delivery, port = delivery_for(world)
+    await world.dispatch()
+    await run_for(world, delivery, 2)
+    await tap(world, await damkar_assignment(world), AssignmentState.ACKNOWLEDGED)
+    world.clock.advance(EDIT_PROMOTE_AFTER + 1)  # the edit is promoted: it ranks as a P1 card
+    await world.dispatch()  # a new P1 incident: its card is queued after the edit
+    await delivery._dispatch_due()
+    await delivery.drain()
+    damkar = [(w, h) for _, w, c, h in port.sent if c == DAMKAR]
+    assert damkar[-1][0] == "send" and "#2" in damkar[-1][1]
+    await run_for(world, delivery, 3)
+    assert len(port.to(DAMKAR, "edit")) == 1  # and the edit right after

@@ -68,6 +68,10 @@ async def test_hot_path_queries_use_an_index(tmp_path: Path) -> None:
             await tx.assignments.for_incident(1)
             await tx.events.for_incident(1)
             await EscalationRepo(tx.db).waiting()
+            await tx.outbox.heads_aging("telegram", NOW - 7, 3)
+            await tx.outbox.first_new_cards("telegram", 3)
+            await tx.outbox.close_attempts([1])
+            await tx.blocks.history("081234567890", NOW - 30 * DAY)  # every dispatch with a number
         await store.db._execute(raw.set_trace_callback, None)
     finally:
         await store.close()

@@ -63,15 +63,28 @@ async def reply(tx: Tx, chat_id: int, text_html: str, *, incident_id: int | None
 
 
 async def card(tx: Tx, incident: IncidentRecord, assignment: AssignmentRecord, kind: str = "card",
-               *, also_message_id: int | None = None) -> None:  # fmt: skip
+               *, also_message_id: int | None = None) -> int | None:  # fmt: skip
+    """Queue a render of the card; returns its outbox row (None: the agency has no group)."""
     if assignment.chat_id is None:
-        return
+        return None
     payload = {"also_message_id": also_message_id} if also_message_id else None
     is_edit = kind == "card" and assignment.message_id is not None
-    await tx.outbox.add(
+    return await tx.outbox.add(
         "telegram", kind, assignment.chat_id, incident.priority + (EDIT_OFFSET if is_edit else 0), payload,
         incident_id=incident.id, assignment_id=assignment.id,
     )  # fmt: skip
+
+
+async def open_send_early(tx: Tx, app: DispatchApp, row_id: int, target: int) -> None:
+    """A new incident's first card, when this process's delivery worker will send it in its next
+    pass: its send attempt opens in this transaction, so the worker sends it without an fsynced
+    commit of its own first (bot/delivery.py). Killed before the result, the next process finds the
+    attempt open and marks the resend, as for any send a crash cut. A card the worker would hold
+    (pacer, a chat busy) is left to open its attempt when it goes, as before."""
+    if tx.opened is None or not app.claim_send(str(target)):
+        return
+    await tx.outbox.begin_attempts([row_id])
+    tx.opened.append(row_id)
 
 
 async def refuse(app: DispatchApp, actor: Actor, refusal: Refused, *, update_id: int | None,

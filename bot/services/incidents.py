@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from bot.app import DispatchApp
 from bot.services.announce import announce
 from bot.services.blocks import history_line
-from bot.services.common import Actor, Refused, card, esc, reply
+from bot.services.common import Actor, Refused, card, esc, open_send_early, reply
 from bot.services.handoff import offer_handoff
 from routing.fields import MAX_ADDRESS, MAX_DESCRIPTION, FieldError, clean_text, mask_phone, normalise_phone
 from routing.model import Category, Location
@@ -161,7 +161,9 @@ async def assign(tx: Tx, app: DispatchApp, incident: IncidentRecord, agencies: t
             "assigned", actor.channel, actor_id=actor.id, actor_name=actor.name, incident_id=incident.id,
             assignment_id=assignment_id, agency=code, by_phone=chat_id is None,
         )  # fmt: skip
-        await card(tx, incident, assignment)
+        row_id = await card(tx, incident, assignment)
+        if row_id is not None and chat_id is not None:
+            await open_send_early(tx, app, row_id, chat_id)
         (reached if chat_id is not None else by_phone).append(code)
     return reached, by_phone
 
