@@ -193,14 +193,20 @@ async def _floor_one(api: Tracked, mark: int) -> Sample:
     return await one(api, mark)
 
 
-async def run(workdir: Path, count: int = 200, import_rows: int = IMPORT_ROWS) -> dict[str, Any]:
+async def run(workdir: Path, count: int = 200, import_rows: int = IMPORT_ROWS,
+              target: str | Path | None = None) -> dict[str, Any]:  # fmt: skip
+    """target: the database (default a SQLite file in workdir; bench 6 passes a PostgreSQL URL).
+    import_rows 0: the idle part only."""
     groups = group_ids()
     api = OneTracked(groups)
     floor = Tracked()
     bot: BotProcess | None = None
     relay = None
     importer = None
-    db = workdir / "one.sqlite3"
+    db = target if target is not None else workdir / "one.sqlite3"
+    during: list[Sample] = []
+    during_floor: list[Sample] = []
+    out, import_seconds = b"", 0.0
     try:
         await api.start()
         await floor.start()
@@ -227,24 +233,23 @@ async def run(workdir: Path, count: int = 200, import_rows: int = IMPORT_ROWS) -
             idle_floor.append(fl)
         elapsed = time.monotonic() - t0
         held = could_hold(api, idle)
-        csv = workdir / "calls.csv"
-        await asyncio.to_thread(write_calls_csv, csv, import_rows)
-        importer = await asyncio.create_subprocess_exec(
-            sys.executable, str(ROOT / "run.py"), "import-calls", str(csv), cwd=str(ROOT),
-            env=bot_env(settings), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-            stdin=asyncio.subprocess.DEVNULL,
-        )  # fmt: skip
-        i0 = time.monotonic()
-        during: list[Sample] = []
-        during_floor: list[Sample] = []
-        while importer.returncode is None and len(during) < count:
-            ours, fl = await r.pair()
-            if importer.returncode is None:
-                during.append(ours)
-                during_floor.append(fl)
-        out, _ = await importer.communicate()
-        import_seconds = time.monotonic() - i0
-        held += could_hold(api, during)
+        if import_rows:
+            csv = workdir / "calls.csv"
+            await asyncio.to_thread(write_calls_csv, csv, import_rows)
+            importer = await asyncio.create_subprocess_exec(
+                sys.executable, str(ROOT / "run.py"), "import-calls", str(csv), cwd=str(ROOT),
+                env=bot_env(settings), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+                stdin=asyncio.subprocess.DEVNULL,
+            )  # fmt: skip
+            i0 = time.monotonic()
+            while importer.returncode is None and len(during) < count:
+                ours, fl = await r.pair()
+                if importer.returncode is None:
+                    during.append(ours)
+                    during_floor.append(fl)
+            out, _ = await importer.communicate()
+            import_seconds = time.monotonic() - i0
+            held += could_hold(api, during)
         group_max = max(
             max_in_window([x.at for x in api.accepts if x.chat_id == c], 60) for c in groups.values()
         )

@@ -1,8 +1,8 @@
 """Bench 6: the dispatch path on SQLite and on PostgreSQL, one bot process each, same load.
 
-Each backend gets its own `python run.py` on the same kind of fake Bot API (50 ms added to every
-request), the same rotation over agency groups as bench 1b (no card held by the pacer), and the bare
-relay alternating with it as the floor. PostgreSQL is a real server started for the bench (Debian's
+Each backend gets bench 1b's idle part: its own `python run.py` on the fake Bot API (50 ms added to
+every request), the rotation over agency groups (no card held by the pacer), and the bare relay
+alternating with it as the floor. PostgreSQL is a real server started for the bench (Debian's
 binaries, a temporary cluster on loopback, default settings: fsync on, synchronous_commit on), so the
 difference is the engine's commit path plus the network round trips of its protocol.
 """
@@ -12,56 +12,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tests.bench_common import (
-    LATENCY,
-    ms,
-    percentile,
-    settings_toml,
-    start_relay,
-    stop_process,
-    table,
-    wait_polls,
-)
-from tests.bench_dispatch import GROUPS, WARMUP, Sample, Tracked
-from tests.bench_dispatch_one import CALL_TAKERS, OneTracked, Run, group_ids
-from tests.e2e import BotProcess, bot_env
+from tests import bench_dispatch_one
+from tests.bench_common import ms, percentile, table
+from tests.bench_dispatch import Sample
 from tests.pgserver import PgCluster, start_cluster
 
 
 async def _one_backend(workdir: Path, target: str | Path, count: int) -> tuple[list[Sample], list[Sample]]:
-    groups = group_ids()
-    api, floor = OneTracked(groups), Tracked()
-    bot: BotProcess | None = None
-    relay = None
-    try:
-        await api.start()
-        await floor.start()
-        settings = workdir / "bench.toml"
-        settings.write_text(settings_toml(api, target, call_takers=CALL_TAKERS, agencies=groups,
-                                          supervisors_group=-1002, escalation=False))  # fmt: skip
-        bot = BotProcess(workdir, bot_env(settings))
-        await bot.start()
-        await wait_polls(api, 0)
-        relay = await start_relay(floor, workdir, GROUPS)
-        await wait_polls(floor, 0)
-        api.latency = floor.latency = LATENCY
-        run = Run(api, floor, groups)
-        for _ in range(WARMUP):
-            await run.pair()
-        ours: list[Sample] = []
-        base: list[Sample] = []
-        for _ in range(count):
-            o, f = await run.pair()
-            ours.append(o)
-            base.append(f)
-        return ours, base
-    finally:
-        if bot is not None:
-            await bot.stop()
-        if relay is not None:
-            await stop_process(relay)
-        await api.stop()
-        await floor.stop()
+    result = await bench_dispatch_one.run(workdir, count, import_rows=0, target=target)
+    return result["idle"], result["idle_floor"]
 
 
 async def run(workdir: Path, count: int = 100) -> dict[str, Any]:
