@@ -45,7 +45,7 @@ run: venv sysdeps
 test: venv testdeps
 	$(PY) -m tests.suites
 
-bench: venv sysdeps
+bench: venv testdeps
 	$(PY) -m tests.bench
 
 chaos: venv sysdeps
