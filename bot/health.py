@@ -30,11 +30,15 @@ def _telegram(app: DispatchApp, loop: LoopState, now: float) -> dict[str, Any]:
     # A long poll answers within poll_timeout: no success for that plus a margin means stuck; getUpdates
     # failing for FAILING_FOR seconds in a row (Telegram down, a 401) is unhealthy sooner.
     limit = app.settings.telegram.poll_timeout + STUCK_MARGIN
-    if loop.last_poll_ok is None:
-        ok, detail = False, "belum ada getUpdates yang berhasil"
+    failing = loop.failing_since is not None and now - loop.failing_since > FAILING_FOR
+    if loop.last_poll_ok is None:  # the first long poll may take poll_timeout to answer: not stuck yet
+        age = now - loop.started
+        ok, detail = (
+            age <= limit and not failing,
+            f"belum ada getUpdates yang berhasil (mulai {age:.0f} dtk lalu)",
+        )
     else:
         age = now - loop.last_poll_ok
-        failing = loop.failing_since is not None and now - loop.failing_since > FAILING_FOR
         ok, detail = age <= limit and not failing, f"getUpdates terakhir berhasil {age:.0f} dtk lalu"
     if loop.last_error and not ok:
         detail += f"; galat terakhir: {loop.last_error}"

@@ -44,6 +44,7 @@ class DurableIntake:
         """Never stops on an odd answer: a 401/404, a 409, a body that is not JSON or a network error is
         retried with backoff, and raised to the admins when it lasts (only getMe at start may end the
         service: bot/compose.py)."""
+        self.app.liveness.polling()
         offset = await self._with_retry(self._next_offset)
         backoff = 0.5
         while True:

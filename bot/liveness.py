@@ -15,6 +15,10 @@ class LoopState:
     last_error: str | None = None
     failing_since: float | None = None  # the first failed getUpdates after the last good one
 
+    def polling(self) -> None:
+        """The poll loop starts (at start-up, or when a standby becomes active)."""
+        self.started = time.monotonic()
+
     def polled(self) -> None:
         self.last_poll_ok = time.monotonic()
         self.last_error = None

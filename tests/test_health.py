@@ -104,3 +104,28 @@ async def test_a_database_that_does_not_answer_is_named(db_target: str) -> None:
     health = await check(app, loop)
     assert not health.ok and health.checks["database"]["ok"] is False
     assert health.checks["telegram"]["ok"] is True
+
+
+async def test_the_first_long_poll_is_not_stuck_until_it_overruns(db_target: str) -> None:
+    """Right after start no getUpdates has answered yet (a long poll takes up to poll_timeout): healthy,
+    until the poll has run longer than poll_timeout plus the margin."""
+    from bot.app import DispatchApp
+    from bot.settings import Settings
+    from routing.table import load_routing
+    from storage.uow import Store
+
+    store = await Store.open(db_target)
+    try:
+        app = DispatchApp(settings=Settings(), store=store, routing=load_routing(None), clock=lambda: 0.0)
+        loop = LoopState()
+        loop.polling()
+        fresh = await check(app, loop)
+        assert fresh.checks["telegram"]["ok"] is True, fresh.checks
+        loop.started -= app.settings.telegram.poll_timeout + 60
+        stuck = await check(app, loop)
+        assert (
+            stuck.checks["telegram"]["ok"] is False
+            and "belum ada getUpdates" in stuck.checks["telegram"]["detail"]
+        )
+    finally:
+        await store.close()
