@@ -54,6 +54,9 @@ def _coerced(params: Sequence[Any], coerce: tuple[Callable[[Any], Any] | None, .
     return [c(v) if c is not None and v is not None else v for v, c in zip(params, coerce, strict=False)]
 
 
+_CONNECTION_ERRORS = (asyncpg.InterfaceError, asyncpg.PostgresConnectionError, ConnectionError)
+
+
 class PgCursor:
     def __init__(self, rows: list[asyncpg.Record] | None, rowcount: int, lastrowid: int | None) -> None:
         self._rows = rows or []
@@ -108,8 +111,8 @@ class PgConnection:
         # Set when the server ends this session (restart, pg_terminate_backend, a cut network): the
         # process then holds nothing it can write with, and stops (see bot/standby).
         self.lost = asyncio.Event()
-        self._lost_listeners: list[Callable[[], None]] = [self.lost.set]
-        conn.add_termination_listener(lambda _conn: [listener() for listener in self._lost_listeners])
+        self._lost_listeners: list[Callable[[], None]] = []
+        conn.add_termination_listener(lambda _conn: self._gone())
         self.keys: dict[str, str] = {}
         self._texts: dict[tuple[str, bool], Statement] = {}
         self._statements: dict[str, tuple[Any, tuple[Callable[[Any], Any] | None, ...]]] = {}
@@ -121,6 +124,15 @@ class PgConnection:
             url, statement_cache_size=STATEMENT_CACHE, server_settings={"application_name": application_name}
         )
         return cls(conn)
+
+    def _gone(self) -> None:
+        # Once, from whichever notices first: asyncpg's termination listener does not fire on every
+        # path (a session ended in the middle of a query was seen to close the connection without it).
+        if self.lost.is_set():
+            return
+        self.lost.set()
+        for listener in self._lost_listeners:
+            listener()
 
     def on_lost(self, listener: Callable[[], None]) -> None:
         """Called when the server ends this session (the lease ends with it: bot/standby)."""
@@ -155,11 +167,16 @@ class PgConnection:
         if head.startswith("PRAGMA"):
             return PgCursor([], 0, None)
         statement = self._text(sql)
-        if not params and head.startswith(("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")):
-            await self.conn.execute(statement.text)
-            return PgCursor(None, -1, None)
-        prepared, coerce = await self._prepared(statement)
-        records = await prepared.fetch(*_coerced(params, coerce))
+        try:
+            if not params and head.startswith(("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")):
+                await self.conn.execute(statement.text)
+                return PgCursor(None, -1, None)
+            prepared, coerce = await self._prepared(statement)
+            records = await prepared.fetch(*_coerced(params, coerce))
+        except _CONNECTION_ERRORS:
+            if self.conn.is_closed():
+                self._gone()
+            raise
         if statement.rows:
             last = records[-1][0] if records and statement.new_key else None
             return PgCursor(records, len(records), last)
@@ -168,10 +185,15 @@ class PgConnection:
 
     async def executemany(self, sql: str, seq: Iterable[Sequence[Any]]) -> None:
         statement = self._text(sql, many=True)
-        prepared, coerce = await self._prepared(statement)
-        args = [_coerced(p, coerce) for p in seq]
-        if args:
-            await prepared.executemany(args)
+        try:
+            prepared, coerce = await self._prepared(statement)
+            args = [_coerced(p, coerce) for p in seq]
+            if args:
+                await prepared.executemany(args)
+        except _CONNECTION_ERRORS:
+            if self.conn.is_closed():
+                self._gone()
+            raise
 
     async def commit(self) -> None:
         return None
