@@ -38,6 +38,7 @@ from bot.settings_parts import (
     SandboxSettings,
     WatchdogSettings,
 )
+from storage.targets import is_postgres
 
 __all__ = [
     "BackupSettings", "GroupsSettings", "HandoffSettings", "HttpSettings", "PanicSettings", "PrankSettings",
@@ -96,7 +97,7 @@ class StorageSettings(_Section):
             self.path = self.url.removeprefix("sqlite:///")
             if not self.path:
                 raise ValueError("url sqlite:/// tanpa nama berkas")
-        elif self.url.startswith(("postgresql://", "postgres://")):
+        elif is_postgres(self.url):
             if "@" in self.url and ":" in self.url.split("://", 1)[1].split("@", 1)[0]:
                 raise ValueError("kata sandi jangan di url: pakai PGPASSWORD atau ~/.pgpass")
         else:
@@ -105,7 +106,7 @@ class StorageSettings(_Section):
 
     @property
     def postgres(self) -> bool:
-        return self.url is not None and self.url.startswith(("postgresql://", "postgres://"))
+        return self.url is not None and is_postgres(self.url)
 
     @property
     def target(self) -> str:

@@ -7,7 +7,3 @@ import aiosqlite
 from storage.pg import PgConnection
 
 Connection = aiosqlite.Connection | PgConnection
-
-
-def is_postgres(db: Connection) -> bool:
-    return isinstance(db, PgConnection)

@@ -10,24 +10,15 @@ from importlib import resources
 from pathlib import Path
 
 import aiosqlite
-import asyncpg
 
 from storage.connection import Connection
 from storage.files import prepare_private
-from storage.pg import PgConnection
+from storage.pg import CONNECTION_ERRORS, PgConnection
 from storage.pg_sql import translate_ddl
+from storage.targets import is_postgres
 
 # Database trouble a worker waits out (a busy SQLite file, a PostgreSQL connection that dropped).
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
-    aiosqlite.OperationalError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    ConnectionError,
-)
-
-
-def is_postgres(target: str | Path) -> bool:
-    return str(target).startswith(("postgresql://", "postgres://"))
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (aiosqlite.OperationalError, *CONNECTION_ERRORS)
 
 
 PRAGMAS = (

@@ -54,7 +54,7 @@ def _coerced(params: Sequence[Any], coerce: tuple[Callable[[Any], Any] | None, .
     return [c(v) if c is not None and v is not None else v for v, c in zip(params, coerce, strict=False)]
 
 
-_CONNECTION_ERRORS = (asyncpg.InterfaceError, asyncpg.PostgresConnectionError, ConnectionError)
+CONNECTION_ERRORS = (asyncpg.InterfaceError, asyncpg.PostgresConnectionError, ConnectionError)
 
 
 class PgCursor:
@@ -173,7 +173,7 @@ class PgConnection:
                 return PgCursor(None, -1, None)
             prepared, coerce = await self._prepared(statement)
             records = await prepared.fetch(*_coerced(params, coerce))
-        except _CONNECTION_ERRORS:
+        except CONNECTION_ERRORS:
             if self.conn.is_closed():
                 self._gone()
             raise
@@ -190,7 +190,7 @@ class PgConnection:
             args = [_coerced(p, coerce) for p in seq]
             if args:
                 await prepared.executemany(args)
-        except _CONNECTION_ERRORS:
+        except CONNECTION_ERRORS:
             if self.conn.is_closed():
                 self._gone()
             raise

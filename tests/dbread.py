@@ -13,6 +13,7 @@ from typing import Any
 import asyncpg
 
 from storage.pg_sql import translate
+from storage.targets import is_postgres
 from tests.pgserver import PgCluster, start_cluster
 
 _CLUSTER: list[PgCluster] = []
@@ -39,8 +40,7 @@ def new_target(folder: Path, name: str = "dispatch.sqlite3") -> str:
     return cluster().create_database() if on_postgres() else str(folder / name)
 
 
-def is_url(target: str | Path) -> bool:
-    return str(target).startswith("postgresql://")
+is_url = is_postgres  # the name the tests use: the target is a PostgreSQL URL, not a file
 
 
 def storage_toml(target: str | Path, folder: Path) -> str:
