@@ -115,15 +115,19 @@ class TelegramDelivery:
                 break
             self.pacer.record(target)  # now, so the next chat in this pass sees it in the overall limit
             chosen.append(row)
+        # Held by the pacer or behind another row: their early attempts are undone, in the commit
+        # that opens the chosen rows' (the row that took a chat's turn and the one it passed are
+        # never open at once: a kill leaves one send a chat in doubt).
+        unsent = sorted(early.difference(row.id for row in chosen))
         if chosen:
-            await self._start(chosen, early)
-        unsent = early.difference(row.id for row in chosen)
-        if unsent:  # held by the pacer or behind another row: their early attempts are undone
+            await self._start(chosen, early, unsent)
+        elif unsent:
             async with self.app.store.transaction(self.app.clock()) as tx:
-                await tx.outbox.close_attempts(sorted(unsent))
+                await tx.outbox.close_attempts(unsent)
         return max(delay, 0.01)
 
-    async def _start(self, rows: list[OutboxRecord], early: set[int] | frozenset[int] = frozenset()) -> None:
+    async def _start(self, rows: list[OutboxRecord], early: set[int] | frozenset[int] = frozenset(),
+                     unsent: list[int] | None = None) -> None:  # fmt: skip
         # Opened by the transaction that made them and committed with it: they go at once, with no
         # commit first. (The row reads as maybe_sent because its attempt is open: that is this one.)
         opened = [
@@ -136,10 +140,14 @@ class TelegramDelivery:
                 self._cards.update(await read_cards(tx, opened))
             self._launch(opened)
         rows = [row for row in rows if row.id not in early]
-        if not rows:
+        if not rows and not unsent:
             return
         # One commit for the whole pass: after a crash, attempts > 0 says "this may have gone out already".
         async with self.app.store.transaction(self.app.clock()) as tx:
+            if unsent:
+                await tx.outbox.close_attempts(unsent)
+            if not rows:
+                return
             await tx.outbox.begin_attempts([row.id for row in rows])
             # Coalescing: the card about to be rendered carries every queued edit of it.
             await tx.outbox.coalesce_cards(

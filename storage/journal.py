@@ -82,6 +82,15 @@ class OutboxRepo:
         ) as c:
             return [OutboxRecord.from_row(r) for r in await c.fetchall()]
 
+    async def alone_in_queue(self, channel: str, target: str | int, row_id: int) -> bool:
+        """Is this the only row waiting for its chat? (A backlog, left by the process before a
+        takeover or held back by a retry, goes first.)"""
+        async with self.db.execute(
+            "SELECT 1 FROM outbox WHERE state = 'pending' AND channel = ? AND target = ? AND id <> ? LIMIT 1",
+            (channel, str(target), row_id),
+        ) as c:
+            return await c.fetchone() is None
+
     async def begin_attempts(self, row_ids: list[int]) -> None:
         # Committed before the sends: after a crash, an attempt still open says "this may have gone out".
         # An attempt found open here was never concluded (a crash mid-send): from now on the row is in doubt.

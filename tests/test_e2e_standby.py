@@ -134,6 +134,9 @@ async def pair(tmp_path: Path, cluster: pgserver.PgCluster, extra: str = "", a_d
                 await a_db.stop()
 
 
+OPEN_ATTEMPTS = "SELECT id, target, kind, incident_id, attempts FROM outbox WHERE attempt_open = 1"
+
+
 def tap_out(world: World, tapped: set[int]) -> None:
     api = world.api
     for message in list(api.messages_in(GROUPS[0])):
@@ -162,6 +165,8 @@ async def settle(p: Pair, sent: int, tapped: set[int], kills: int, overlap: int 
     # One send in flight per chat at most (the delivery worker's rule), so a takeover repeats at most one
     # message per chat, marked; the chats: the agencies' groups, the call taker, the supervisors.
     per_chat = Counter(m.chat_id for m in repeats)
+    for m in repeats:
+        print("marked:", m.chat_id, (m.text or "")[:60].replace("\n", " | "))
     print(f"{sent} dispatches, {len(tapped)} taps, {kills} takeovers: {duplicates} cards twice,"
           f" {len(repeats)} marked as possible repeats, per chat {dict(per_chat)}")  # fmt: skip
     assert duplicates <= len(repeats) and all(n <= kills for n in per_chat.values()), per_chat
@@ -251,6 +256,8 @@ async def test_kill_9_of_the_active_during_a_burst_loses_nothing_and_the_standby
             )  # fmt: skip
             killed_at = time.time()
             await active.bot.kill()
+            # What the kill left in doubt (shown when the test fails): one row a chat at most.
+            print("attempts open at the kill:", p.rows(OPEN_ATTEMPTS))
             polled = await api.wait_for(
                 lambda s=standby, k=killed_at: s.first_poll_after(k), timeout=30, recheck=0.05
             )

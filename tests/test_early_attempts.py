@@ -135,3 +135,56 @@ async def test_one_early_attempt_a_group_at_a_time(world: World) -> None:
     await run_for(world, delivery, 4)
     assert len(port.to(DAMKAR, "send")) == 2
     assert all(REPEAT_MARK not in html for _, _, _, html in port.sent)
+
+
+def watch_open_attempts(world: World) -> list[list[tuple[Any, ...]]]:
+    """After every commit: the chats with more than one send attempt open. A kill at that instant
+    would mark each of them as a possible repeat, where the worker's rule allows one a chat."""
+    store = world.app.store
+    inner = store.transaction
+    seen: list[list[tuple[Any, ...]]] = []
+
+    @contextlib.asynccontextmanager
+    async def checked(now: float, update_id: int | None = None) -> AsyncIterator[Any]:
+        async with inner(now, update_id) as tx:
+            yield tx
+        doubled = await world.rows(
+            "SELECT target, COUNT(*) FROM outbox WHERE attempt_open = 1 GROUP BY target HAVING COUNT(*) > 1"
+        )
+        if doubled:
+            seen.append(doubled)
+
+    store.transaction = checked  # type: ignore[method-assign]
+    return seen
+
+
+async def test_a_card_behind_a_backlog_opens_no_attempt_early(world: World) -> None:
+    """A process that just took over (its pacer knows nothing) finds the group's queue left by the
+    one before: the new card goes behind it, so it must not open its attempt early."""
+    async with world.app.store.transaction(world.clock()) as tx:  # left queued by the process before
+        await tx.outbox.add("telegram", "text", DAMKAR, 1, {"html": "antre dari proses sebelumnya"})
+    delivery, port = delivery_for(world)
+    doubled = watch_open_attempts(world)
+    await world.dispatch()
+    rows = await world.rows(
+        "SELECT attempts, attempt_open FROM outbox WHERE kind = 'card' AND target = ?", DAMKAR
+    )
+    assert rows == [(0, 0)]
+    await run_for(world, delivery, 3)
+    assert port.to(DAMKAR, "send")[0] == "antre dari proses sebelumnya"
+    assert len(port.to(DAMKAR, "send")) == 2 and doubled == []
+
+
+async def test_an_early_attempt_is_undone_in_the_commit_that_opens_the_chats_other_row(
+    world: World,
+) -> None:
+    """The early card lost its group's turn to a row that came after it: closing its attempt and
+    opening the other's is one commit, so no instant has two attempts open in one chat."""
+    delivery, port = delivery_for(world)
+    doubled = watch_open_attempts(world)
+    await world.dispatch()
+    async with world.app.store.transaction(world.clock()) as tx:  # ranks ahead of the card
+        await tx.outbox.add("telegram", "text", DAMKAR, 0, {"html": "lebih dulu"})
+    await run_for(world, delivery, 3)
+    assert port.to(DAMKAR, "send")[0] == "lebih dulu" and len(port.to(DAMKAR, "send")) == 2
+    assert doubled == []

@@ -80,8 +80,11 @@ async def open_send_early(tx: Tx, app: DispatchApp, row_id: int, target: int) ->
     pass: its send attempt opens in this transaction, so the worker sends it without an fsynced
     commit of its own first (bot/delivery.py). Killed before the result, the next process finds the
     attempt open and marks the resend, as for any send a crash cut. A card the worker would hold
-    (pacer, a chat busy) is left to open its attempt when it goes, as before."""
-    if tx.opened is None or not app.claim_send(str(target)):
+    (pacer, a chat busy, any other row waiting for the chat) is left to open its attempt when it
+    goes, as before: so one attempt a chat is open at most, and a kill leaves one card a chat in doubt."""
+    if tx.opened is None or not await tx.outbox.alone_in_queue("telegram", target, row_id):
+        return
+    if not app.claim_send(str(target)):
         return
     await tx.outbox.begin_attempts([row_id])
     tx.opened.append(row_id)
