@@ -5,6 +5,7 @@ transactions. The migrations are written once, in SQLite's dialect; PostgreSQL r
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import AsyncIterator
 from importlib import resources
 from pathlib import Path
@@ -108,14 +109,38 @@ async def checkpoint(db: Connection) -> None:
         await cur.fetchall()
 
 
+def volatile_supported(db: Connection) -> bool:
+    """Can a commit skip its fsync (SQLite's WAL), to be made durable by a later one?"""
+    return not isinstance(db, PgConnection)
+
+
 @contextlib.asynccontextmanager
-async def write(db: Connection) -> AsyncIterator[Connection]:
-    """One write = one transaction: BEGIN IMMEDIATE, commit on success, roll back on any error."""
-    await db.execute("BEGIN IMMEDIATE")
+async def write(db: Connection, *, durable: bool = True) -> AsyncIterator[Connection]:
+    """One write = one transaction: BEGIN IMMEDIATE, commit on success, roll back on any error.
+    durable=False (SQLite): the commit is not fsynced. It survives a kill -9 (the page cache keeps
+    it) but not a power cut until a later durable commit or `sync_wal` flushes the WAL, which holds
+    every frame before it: the caller must not rely on it (confirm anything to anyone) before then."""
+    volatile = not durable and volatile_supported(db)
+    if volatile:
+        await db.execute("PRAGMA synchronous=NORMAL")
     try:
-        yield db
-    except BaseException:
-        await db.execute("ROLLBACK")
-        raise
-    else:
-        await db.execute("COMMIT")
+        await db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            await db.execute("ROLLBACK")
+            raise
+        else:
+            await db.execute("COMMIT")
+    finally:
+        if volatile:
+            await db.execute("PRAGMA synchronous=FULL")
+
+
+def sync_wal(path: str) -> None:
+    """fsync the SQLite file's WAL (blocking: run it in a thread): every commit before, durable."""
+    fd = os.open(f"{path}-wal", os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -40,18 +40,23 @@ class IncidentRepo:
         return int(row[0]) if row else 1
 
     async def add(self, new: NewIncident) -> int:
-        cur = await self.db.execute(
+        return (await self.create(new)).id
+
+    async def create(self, new: NewIncident) -> IncidentRecord:
+        """Insert and read back in one statement (on the dispatch path every round trip counts)."""
+        async with self.db.execute(
             "INSERT INTO incidents (year, number, category, priority, kelurahan, kecamatan, address, description,"
             " phone, phone_masked, lat, lon, state, call_taker_id, call_taker_chat_id, created_at, ended_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
             (
                 new.year, new.number, new.category, new.priority, new.kelurahan, new.kecamatan, new.address,
                 new.description, new.phone, new.phone_masked, new.lat, new.lon, new.state, new.call_taker_id,
                 new.call_taker_chat_id, new.created_at, None if new.state == "open" else new.created_at,
             ),
-        )  # fmt: skip
-        assert cur.lastrowid is not None
-        return cur.lastrowid
+        ) as c:  # fmt: skip
+            row = await c.fetchone()
+        assert row is not None
+        return IncidentRecord.from_row(row)
 
     async def get(self, incident_id: int) -> IncidentRecord | None:
         async with self.db.execute("SELECT * FROM incidents WHERE id = ?", (incident_id,)) as c:
@@ -91,12 +96,18 @@ class AssignmentRepo:
         self.db = db
 
     async def add(self, incident_id: int, agency: str, token: str, chat_id: int | None, at: float) -> int:
-        cur = await self.db.execute(
-            "INSERT INTO assignments (incident_id, agency, token, chat_id, notified_at) VALUES (?, ?, ?, ?, ?)",
+        return (await self.create(incident_id, agency, token, chat_id, at)).id
+
+    async def create(self, incident_id: int, agency: str, token: str, chat_id: int | None,
+                     at: float) -> AssignmentRecord:  # fmt: skip
+        async with self.db.execute(
+            "INSERT INTO assignments (incident_id, agency, token, chat_id, notified_at) VALUES (?, ?, ?, ?, ?)"
+            " RETURNING *",
             (incident_id, agency, token, chat_id, at),
-        )
-        assert cur.lastrowid is not None
-        return cur.lastrowid
+        ) as c:
+            row = await c.fetchone()
+        assert row is not None
+        return AssignmentRecord.from_row(row)
 
     async def get(self, assignment_id: int) -> AssignmentRecord | None:
         async with self.db.execute("SELECT * FROM assignments WHERE id = ?", (assignment_id,)) as c:

@@ -82,14 +82,16 @@ class OutboxRepo:
         ) as c:
             return [OutboxRecord.from_row(r) for r in await c.fetchall()]
 
-    async def alone_in_queue(self, channel: str, target: str | int, row_id: int) -> bool:
-        """Is this the only row waiting for its chat? (A backlog, left by the process before a
-        takeover or held back by a retry, goes first.)"""
-        async with self.db.execute(
-            "SELECT 1 FROM outbox WHERE state = 'pending' AND channel = ? AND target = ? AND id <> ? LIMIT 1",
-            (channel, str(target), row_id),
-        ) as c:
-            return await c.fetchone() is None
+    async def begin_attempt_if_alone(self, row_id: int) -> bool:
+        """Open the row's send attempt, only if no other row waits for its chat (a backlog, left by
+        the process before a takeover or held back by a retry, goes first). Opened?"""
+        cur = await self.db.execute(
+            "UPDATE outbox SET attempts = attempts + 1, attempt_open = 1 WHERE id = ? AND attempt_open = 0"
+            " AND NOT EXISTS (SELECT 1 FROM outbox AS other WHERE other.state = 'pending'"
+            " AND other.channel = outbox.channel AND other.target = outbox.target AND other.id <> outbox.id)",
+            (row_id,),
+        )
+        return cur.rowcount == 1
 
     async def begin_attempts(self, row_ids: list[int]) -> None:
         # Committed before the sends: after a crash, an attempt still open says "this may have gone out".

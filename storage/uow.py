@@ -9,7 +9,7 @@ from pathlib import Path
 
 from storage.blocks import BlockRepo
 from storage.connection import Connection
-from storage.db import checkpoint, connect, write
+from storage.db import checkpoint, connect, sync_wal, volatile_supported, write
 from storage.handoffs import HandoffRepo
 from storage.incidents import AssignmentRepo, IncidentRepo
 from storage.intake import CallRepo, DraftRepo, InboxRepo
@@ -28,6 +28,7 @@ class Tx:
         self.now = now
         # Outbox rows whose send attempt this transaction opened (Store.opened); None: not allowed here.
         self.opened: list[int] | None = [] if opens else None
+        self.mark = -1  # once committed: what Store.until_durable waits for the durable count to pass
         self.incidents = IncidentRepo(db)
         self.assignments = AssignmentRepo(db)
         self.events = EventRepo(db, now)
@@ -52,6 +53,9 @@ class Store:
         # transaction already opened for it (so it sends them without a commit of its own first).
         # None where no such worker runs (a CLI command): nothing is opened early there.
         self.opened: set[int] | None = None
+        # Durable commits so far (a volatile commit is on disk once a durable one follows it).
+        self._durable = 0
+        self._durable_done = asyncio.Event()
 
     @classmethod
     async def open(cls, path: str | Path, *, application_name: str = "dispatch") -> Store:
@@ -62,19 +66,43 @@ class Store:
         await self.db.close()
 
     @contextlib.asynccontextmanager
-    async def transaction(self, now: float, update_id: int | None = None) -> AsyncIterator[Tx]:
-        """Everything inside commits together, and marks the Telegram update (if any) as handled."""
-        async with self._lock, write(self.db):
-            tx = Tx(self.db, now, opens=self.opened is not None)
-            if update_id is not None and await tx.inbox.is_handled(update_id):
-                raise AlreadyHandled(update_id)
-            yield tx
-            if update_id is not None:
-                await tx.inbox.mark_handled(update_id)
+    async def transaction(self, now: float, update_id: int | None = None, *,
+                          durable: bool = True) -> AsyncIterator[Tx]:  # fmt: skip
+        """Everything inside commits together, and marks the Telegram update (if any) as handled.
+        durable=False: not fsynced (storage/db.py write); `tx.mark` then goes to `until_durable`."""
+        volatile = not durable and volatile_supported(self.db) and self.path is not None
+        async with self._lock:
+            async with write(self.db, durable=not volatile):
+                tx = Tx(self.db, now, opens=self.opened is not None)
+                if update_id is not None and await tx.inbox.is_handled(update_id):
+                    raise AlreadyHandled(update_id)
+                yield tx
+                if update_id is not None:
+                    await tx.inbox.mark_handled(update_id)
+            if not volatile:
+                self._durable_commit()
+            # until_durable(mark) returns once the durable count passes it: at once for a durable commit.
+            tx.mark = self._durable if volatile else self._durable - 1
         if update_id is not None:
             self.marked.add(update_id)
         if tx.opened and self.opened is not None:  # only once committed: a rolled-back id may be reused
             self.opened.update(tx.opened)
+
+    def _durable_commit(self) -> None:
+        self._durable += 1
+        done, self._durable_done = self._durable_done, asyncio.Event()
+        done.set()
+
+    async def until_durable(self, mark: int, wait: float) -> None:
+        """Returns once every commit up to the one that gave `mark` is on disk: a durable commit
+        after it flushed the WAL with them, or, none within `wait` seconds, an fsync of the WAL here."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(wait):
+                while self._durable <= mark:
+                    await self._durable_done.wait()
+                return
+        if self._durable <= mark and self.path is not None:
+            await asyncio.to_thread(sync_wal, self.path)
 
     async def checkpoint(self) -> None:
         """Outside any transaction: fold the WAL into the file and truncate it (after a purge)."""

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.dbread import backend, new_target, on_postgres
+from tests.dbread import backend, new_target, on_postgres, stop_cluster
 
 pytest_plugins = ["tests.radio_fixtures", "tests.e2e"]
 
@@ -27,6 +27,10 @@ _ONCE = (
 
 def _opens_database(item: pytest.Item) -> bool:
     return not Path(str(item.fspath)).name.startswith(_ONCE)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    stop_cluster()  # this process's PostgreSQL for the tests, if it started one
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

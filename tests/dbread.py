@@ -35,6 +35,14 @@ def cluster() -> PgCluster:
         return _CLUSTER[0]
 
 
+def stop_cluster() -> None:
+    """At the end of the test session (pytest_sessionfinish): an xdist worker may exit without
+    running atexit handlers, which left its cluster running."""
+    with _LOCK:
+        while _CLUSTER:
+            _CLUSTER.pop().stop()
+
+
 def new_target(folder: Path, name: str = "dispatch.sqlite3") -> str:
     """A fresh, empty database for one test: a file in `folder`, or a new PostgreSQL database."""
     return cluster().create_database() if on_postgres() else str(folder / name)

@@ -73,15 +73,44 @@ class PgCluster:
         return out.stdout.decode().strip()
 
     def stop(self) -> None:
+        """SIGQUIT (immediate shutdown: nothing to keep in a test cluster) to the postmaster itself
+        and to runuser's process group: as root the Popen child is runuser, which does not pass the
+        signal on, and killing it alone left the server running."""
+        postmaster = self._postmaster_pid()
+        for pid in (postmaster, self.process.pid):
+            if pid is not None:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, signal.SIGQUIT)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signal.SIGQUIT)
+        deadline = time.monotonic() + 10
+        while postmaster is not None and _alive(postmaster) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        if postmaster is not None and _alive(postmaster):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(postmaster, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=10)
         if self.process.poll() is None:
-            # SIGQUIT: immediate shutdown, nothing to keep in a test cluster.
-            self.process.send_signal(signal.SIGQUIT)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.process.wait(timeout=10)
-            if self.process.poll() is None:
-                self.process.kill()
-                self.process.wait()
+            self.process.kill()
+            self.process.wait()
         shutil.rmtree(self.folder, ignore_errors=True)
+
+    def _postmaster_pid(self) -> int | None:
+        try:
+            return int((self.folder / "data" / "postmaster.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def start_cluster() -> PgCluster:

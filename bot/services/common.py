@@ -82,12 +82,10 @@ async def open_send_early(tx: Tx, app: DispatchApp, row_id: int, target: int) ->
     attempt open and marks the resend, as for any send a crash cut. A card the worker would hold
     (pacer, a chat busy, any other row waiting for the chat) is left to open its attempt when it
     goes, as before: so one attempt a chat is open at most, and a kill leaves one card a chat in doubt."""
-    if tx.opened is None or not await tx.outbox.alone_in_queue("telegram", target, row_id):
+    if tx.opened is None or not app.claim_send(str(target)):
         return
-    if not app.claim_send(str(target)):
-        return
-    await tx.outbox.begin_attempts([row_id])
-    tx.opened.append(row_id)
+    if await tx.outbox.begin_attempt_if_alone(row_id):
+        tx.opened.append(row_id)
 
 
 async def refuse(app: DispatchApp, actor: Actor, refusal: Refused, *, update_id: int | None,

@@ -98,7 +98,7 @@ async def dispatch_incident(app: DispatchApp, form: IncidentForm, actor: Actor, 
     handoff = location.outside and app.settings.handoff.chat_id is not None
     async with app.store.transaction(now, update_id) as tx:
         history = await history_line(tx, app, valid.phone)
-        incident_id = await tx.incidents.add(
+        incident = await tx.incidents.create(
             NewIncident(
                 year=app.local(now).year,
                 number=await tx.incidents.next_number(app.local(now).year),
@@ -118,19 +118,17 @@ async def dispatch_incident(app: DispatchApp, form: IncidentForm, actor: Actor, 
                 created_at=now,
             )
         )
-        incident = await tx.incidents.get(incident_id)
-        assert incident is not None
         if on_created is not None:  # e.g. an EIDD import records its document in this transaction
             await on_created(tx, incident)
         await tx.events.add(
-            "incident_created", actor.channel, actor_id=actor.id, actor_name=actor.name, incident_id=incident_id,
+            "incident_created", actor.channel, actor_id=actor.id, actor_name=actor.name, incident_id=incident.id,
             number=incident.number, category=incident.category, kelurahan=incident.kelurahan,
             kecamatan=incident.kecamatan, handoff=location.outside, agencies=list(agencies),
         )  # fmt: skip
         await tx.calls.add(
             "incident", category=incident.category, kelurahan=incident.kelurahan, kecamatan=incident.kecamatan,
             agencies=agencies, phone=valid.phone, phone_masked=incident.phone_masked, call_taker_id=actor.id,
-            incident_id=incident_id,
+            incident_id=incident.id,
         )  # fmt: skip
         reached, by_phone = await assign(tx, app, incident, agencies, actor)
         await announce(tx, app, incident, agencies)
@@ -140,7 +138,7 @@ async def dispatch_incident(app: DispatchApp, form: IncidentForm, actor: Actor, 
             tx,
             actor.chat_id,
             history + _confirmation(app, incident, reached, by_phone, location, handoff),
-            incident_id=incident_id,
+            incident_id=incident.id,
         )
         if draft_done:
             await tx.drafts.delete(actor.id, actor.chat_id)
@@ -154,9 +152,8 @@ async def assign(tx: Tx, app: DispatchApp, incident: IncidentRecord, agencies: t
     by_phone: list[str] = []
     for code in agencies:
         chat_id = app.agency_chat(code)
-        assignment_id = await tx.assignments.add(incident.id, code, secrets.token_hex(4), chat_id, tx.now)
-        assignment = await tx.assignments.get(assignment_id)
-        assert assignment is not None
+        assignment = await tx.assignments.create(incident.id, code, secrets.token_hex(4), chat_id, tx.now)
+        assignment_id = assignment.id
         await tx.events.add(
             "assigned", actor.channel, actor_id=actor.id, actor_name=actor.name, incident_id=incident.id,
             assignment_id=assignment_id, agency=code, by_phone=chat_id is None,

@@ -1,0 +1,160 @@
+"""The update inbox is committed without an fsync of its own (one fewer on every dispatch's path);
+the next getUpdates, which confirms the batch to Telegram, still waits until the batch is on disk:
+carried there by the handling's durable commit, or by an fsync of the WAL if none comes. In process,
+with a stand-in for the Bot API's getUpdates."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from telegram import Update
+
+import storage.uow
+from bot import intake
+from bot.intake import DurableIntake
+from tests.test_escalation_support import World, make_world
+
+START = 1_700_000_000.0
+# SQLite's WAL only: on PostgreSQL every commit is durable (synchronous_commit), the inbox's too.
+pytestmark = pytest.mark.sqlite_only
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[World]:
+    async for w in make_world(tmp_path, START):
+        yield w
+
+
+def update(update_id: int) -> Update:
+    user = {"id": 5, "is_bot": False, "first_name": "Penelepon"}
+    message = {"message_id": update_id, "date": int(START), "chat": {"id": 5, "type": "private"},
+               "from": user, "text": "halo"}  # fmt: skip
+    return Update.de_json({"update_id": update_id, "message": message}, None)
+
+
+class Telegram:
+    """getUpdates: each batch once, then a long poll that never answers. Every call notes the log."""
+
+    def __init__(self, log: list[str], *batches: tuple[Update, ...]) -> None:
+        self.log = log
+        self.batches = list(batches)
+        self.polled = asyncio.Event()
+
+    async def get_updates(self, offset: int | None, **_options: Any) -> tuple[Update, ...]:
+        self.log.append(f"getUpdates {offset}")
+        self.polled.set()
+        if self.batches:
+            return self.batches.pop(0)
+        await asyncio.Event().wait()
+        raise AssertionError
+
+
+class Log(list[str]):
+    def __init__(self) -> None:
+        super().__init__()
+        self.stored = asyncio.Event()
+
+
+def watch(world: World, monkeypatch: pytest.MonkeyPatch) -> Log:
+    """The order of what reaches the disk: the batch stored, durable commits, fsyncs of the WAL."""
+    log = Log()
+    store = world.app.store
+    durable = store._durable_commit
+
+    def noted() -> None:
+        log.append("durable commit")
+        durable()
+
+    monkeypatch.setattr(store, "_durable_commit", noted)
+    sync = storage.uow.sync_wal
+
+    def synced(path: str) -> None:
+        log.append("fsync")
+        sync(path)
+
+    monkeypatch.setattr(storage.uow, "sync_wal", synced)
+    stored = intake.DurableIntake._store
+
+    async def storing(self: DurableIntake, batch: tuple[Update, ...]) -> int:
+        mark = await stored(self, batch)
+        log.append("stored")
+        log.stored.set()
+        return mark
+
+    monkeypatch.setattr(intake.DurableIntake, "_store", storing)
+    return log
+
+
+async def until_polls(telegram: Telegram, log: list[str], count: int) -> None:
+    async with asyncio.timeout(10):
+        while sum(entry.startswith("getUpdates") for entry in log) < count:
+            telegram.polled.clear()
+            await telegram.polled.wait()
+
+
+async def run_intake(world: World, telegram: Telegram, *, handle: bool) -> tuple[DurableIntake, list[Any]]:
+    async def process_update(_update: Update) -> None:
+        return None
+
+    application = SimpleNamespace(bot=telegram, process_update=process_update)
+    found = DurableIntake(world.app, application, poll_timeout=30)  # type: ignore[arg-type]
+    tasks = [asyncio.create_task(found.poll())]
+    if handle:
+        tasks.append(asyncio.create_task(found.process()))
+    return found, tasks
+
+
+async def test_the_batch_is_confirmed_after_the_handlings_durable_commit(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = watch(world, monkeypatch)
+    telegram = Telegram(log, (update(1),))
+    _, tasks = await run_intake(world, telegram, handle=True)
+    try:
+        await until_polls(telegram, log, 2)
+    finally:
+        for task in tasks:
+            task.cancel()
+    # The inbox commit itself was not durable; the handling's was, before the batch was confirmed.
+    assert log[:2] == ["getUpdates None", "stored"]
+    confirm = log.index("getUpdates 2")
+    assert "durable commit" in log[2:confirm] and "fsync" not in log, log
+    assert await world.rows("SELECT update_id, handled_at IS NOT NULL FROM inbox") == [(1, 1)]
+
+
+async def test_with_nothing_handled_the_poller_fsyncs_the_wal_before_it_confirms(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = watch(world, monkeypatch)
+    telegram = Telegram(log, (update(1), update(2)))
+    _, tasks = await run_intake(world, telegram, handle=False)  # the handler is busy elsewhere
+    try:
+        await until_polls(telegram, log, 2)
+    finally:
+        for task in tasks:
+            task.cancel()
+    assert log == ["getUpdates None", "stored", "fsync", "getUpdates 3"], log
+    assert await world.rows("SELECT update_id FROM inbox WHERE handled_at IS NULL") == [(1,), (2,)]
+
+
+async def test_a_stored_batch_survives_a_restart_unhandled(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not fsynced is not uncommitted: a kill -9 (the page cache stays) keeps the batch, handled after."""
+    log = watch(world, monkeypatch)
+    telegram = Telegram(log, (update(7),))
+    _, tasks = await run_intake(world, telegram, handle=False)
+    try:
+        async with asyncio.timeout(10):
+            await log.stored.wait()
+    finally:
+        for task in tasks:
+            task.cancel()
+    assert "fsync" not in log and "durable commit" not in log  # killed before anything made it durable
+    await world.reopen()
+    assert await world.rows("SELECT update_id, handled_at FROM inbox") == [(7, None)]
