@@ -8,6 +8,7 @@ import dataclasses
 import functools
 import logging
 import random
+from collections.abc import Callable
 
 from bot.app import DispatchApp
 from bot.card_reads import CardState, read_card, read_cards
@@ -47,8 +48,9 @@ class TelegramDelivery:
         self._in_flight: dict[str, asyncio.Task[None]] = {}
         self._outage = False
         self._cards: dict[int, CardState] = {}  # outbox row id -> state read at pick time
-        # This process sends: new cards may open their attempt in the transaction that makes them.
-        app.store.opened = set()
+        # This process sends: new cards may open their attempt in the transaction that makes them,
+        # and go the moment it commits (prepare_opened).
+        app.store.launcher = self.prepare_opened
         app.claim_send = self.claim_send
         self._claims: dict[str, float] = {}  # chat -> when a new card last opened its attempt early
 
@@ -57,9 +59,9 @@ class TelegramDelivery:
 
     def claim_send(self, target: str) -> bool:
         """May a new card to `target` open its attempt now (bot/services/common.py open_send_early)?
-        Only if it would go in the next pass: nothing in flight to the chat, the pacer would let it
-        go, and no other card claimed the chat within the pacer's gap (that one goes first, this
-        one would wait). So at most one attempt a chat is open at a time, as without early ones."""
+        Only if it may go at once: nothing in flight to the chat, the pacer would let it go, and no
+        other card claimed the chat within the pacer's gap (that one goes first, this one would
+        wait). So at most one attempt a chat is open at a time, as without early ones."""
         now = self.pacer.clock()
         if now - self._claims.get(target, float("-inf")) < self.pacer.per_chat_gap:
             return False
@@ -71,6 +73,28 @@ class TelegramDelivery:
             return False
         self._claims[target] = now
         return True
+
+    async def prepare_opened(self, tx: Tx, row_ids: list[int]) -> Callable[[], None]:
+        """Inside the transaction that opened these rows' attempts (storage/uow.py Store.launcher):
+        read the rows and their cards' state, as a pass would after the commit, and return what
+        starts their sends, which the store calls once committed. So a new incident's cards leave
+        the moment it is stored: no wake-up, no pass, no other worker's read before them. Killed
+        before the results are recorded, the next process finds the attempts open and marks the
+        resends, as for any send a crash cut."""
+        rows = [
+            # The row reads as maybe_sent because its attempt is open: that is this one.
+            dataclasses.replace(row, attempts=row.attempts - 1, maybe_sent=False)
+            for row in await tx.outbox.get_many(row_ids)
+        ]
+        cards = await read_cards(tx, rows)
+
+        def launch() -> None:
+            for row in rows:
+                self.pacer.record(row.target)
+            self._cards.update(cards)
+            self._launch(rows)
+
+        return launch
 
     async def run(self) -> None:
         await self._loop.run(self._dispatch_due)
@@ -90,12 +114,6 @@ class TelegramDelivery:
             if any(promoted_edit(row, now, EDIT_PROMOTE_AFTER) for row in heads):
                 new_cards = await tx.outbox.first_new_cards("telegram", EDIT_OFFSET)
                 heads = [new_card_first(row, new_cards, now, EDIT_PROMOTE_AFTER) for row in heads]
-        # Rows whose attempt the transaction that made them opened (new cards: Store.opened). Taken
-        # now, so rows committed while this pass runs wait for the next pass instead of being closed.
-        opened = self.app.store.opened
-        early = set(opened) if opened else set()
-        if opened:
-            opened.difference_update(early)
         delay = 30.0
         chosen: list[OutboxRecord] = []
         for row in heads:
@@ -115,39 +133,13 @@ class TelegramDelivery:
                 break
             self.pacer.record(target)  # now, so the next chat in this pass sees it in the overall limit
             chosen.append(row)
-        # Held by the pacer or behind another row: their early attempts are undone, in the commit
-        # that opens the chosen rows' (the row that took a chat's turn and the one it passed are
-        # never open at once: a kill leaves one send a chat in doubt).
-        unsent = sorted(early.difference(row.id for row in chosen))
         if chosen:
-            await self._start(chosen, early, unsent)
-        elif unsent:
-            async with self.app.store.transaction(self.app.clock()) as tx:
-                await tx.outbox.close_attempts(unsent)
+            await self._start(chosen)
         return max(delay, 0.01)
 
-    async def _start(self, rows: list[OutboxRecord], early: set[int] | frozenset[int] = frozenset(),
-                     unsent: list[int] | None = None) -> None:  # fmt: skip
-        # Opened by the transaction that made them and committed with it: they go at once, with no
-        # commit first. (The row reads as maybe_sent because its attempt is open: that is this one.)
-        opened = [
-            dataclasses.replace(row, attempts=row.attempts - 1, maybe_sent=False)
-            for row in rows
-            if row.id in early
-        ]
-        if opened:
-            async with self.app.store.reading(self.app.clock()) as tx:
-                self._cards.update(await read_cards(tx, opened))
-            self._launch(opened)
-        rows = [row for row in rows if row.id not in early]
-        if not rows and not unsent:
-            return
+    async def _start(self, rows: list[OutboxRecord]) -> None:
         # One commit for the whole pass: after a crash, attempts > 0 says "this may have gone out already".
         async with self.app.store.transaction(self.app.clock()) as tx:
-            if unsent:
-                await tx.outbox.close_attempts(unsent)
-            if not rows:
-                return
             await tx.outbox.begin_attempts([row.id for row in rows])
             # Coalescing: the card about to be rendered carries every queued edit of it.
             await tx.outbox.coalesce_cards(

@@ -102,15 +102,6 @@ class OutboxRepo:
             [(i,) for i in row_ids],
         )
 
-    async def close_attempts(self, row_ids: list[int]) -> None:
-        """Attempts opened early (by the transaction that made the row) whose send did not start
-        after all: undone, as if never begun, so a crash now leaves no false "may have gone out"."""
-        await self.db.executemany(
-            "UPDATE outbox SET attempts = attempts - 1, attempt_open = 0 WHERE id = ? AND attempt_open = 1"
-            " AND state = 'pending'",
-            [(i,) for i in row_ids],
-        )
-
     async def sent(self, row_id: int, message_id: int | None) -> None:
         # A sent row's payload (a text, a chart) is not needed again: cards are rendered from the
         # database. Blanked so what it said stays only in the chat, unless the row asked to be kept
@@ -185,6 +176,11 @@ class OutboxRepo:
             "UPDATE outbox SET state = 'superseded', last_error = 'withdrawn' WHERE id = ? AND state = 'pending'",
             (row_id,),
         )
+
+    async def get_many(self, row_ids: list[int]) -> list[OutboxRecord]:
+        marks = ", ".join("?" * len(row_ids))
+        async with self.db.execute(f"SELECT * FROM outbox WHERE id IN ({marks}) ORDER BY id", row_ids) as c:
+            return [OutboxRecord.from_row(r) for r in await c.fetchall()]
 
     async def max_id(self) -> int:
         async with self.db.execute("SELECT COALESCE(MAX(id), 0) FROM outbox") as c:

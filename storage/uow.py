@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 from storage.blocks import BlockRepo
@@ -17,6 +17,9 @@ from storage.journal import EventRepo, OutboxRepo
 from storage.roster import RosterRepo
 from storage.voice import VoiceRepo
 
+# (the transaction, the rows it opened) -> what starts their sends once it committed
+Launcher = Callable[["Tx", list[int]], Awaitable[Callable[[], None]]]
+
 
 class AlreadyHandled(Exception):
     """The Telegram update was already applied before a restart: applying it again would double it."""
@@ -26,7 +29,7 @@ class Tx:
     def __init__(self, db: Connection, now: float, opens: bool = False) -> None:
         self.db = db
         self.now = now
-        # Outbox rows whose send attempt this transaction opened (Store.opened); None: not allowed here.
+        # Outbox rows whose send attempt this transaction opened (Store.launcher); None: not allowed here.
         self.opened: list[int] | None = [] if opens else None
         self.mark = -1  # once committed: what Store.until_durable waits for the durable count to pass
         self.incidents = IncidentRepo(db)
@@ -49,10 +52,11 @@ class Store:
         # One connection, so transactions must not interleave between coroutines.
         self._lock = asyncio.Lock()
         self.marked: set[int] = set()  # updates whose handler's own transaction marked them handled
-        # Set by a Telegram delivery worker of this process: outbox rows whose send attempt a committed
-        # transaction already opened for it (so it sends them without a commit of its own first).
+        # Set by a Telegram delivery worker of this process: for the outbox rows whose send attempt a
+        # transaction opened (tx.opened), it reads what it needs inside that transaction and returns
+        # what starts the sends, called once the transaction committed (none if it rolled back).
         # None where no such worker runs (a CLI command): nothing is opened early there.
-        self.opened: set[int] | None = None
+        self.launcher: Launcher | None = None
         # Durable commits so far (a volatile commit is on disk once a durable one follows it).
         self._durable = 0
         self._durable_done = asyncio.Event()
@@ -73,20 +77,21 @@ class Store:
         volatile = not durable and volatile_supported(self.db) and self.path is not None
         async with self._lock:
             async with write(self.db, durable=not volatile):
-                tx = Tx(self.db, now, opens=self.opened is not None)
+                tx = Tx(self.db, now, opens=self.launcher is not None)
                 if update_id is not None and await tx.inbox.is_handled(update_id):
                     raise AlreadyHandled(update_id)
                 yield tx
                 if update_id is not None:
                     await tx.inbox.mark_handled(update_id)
+                launch = await self.launcher(tx, tx.opened) if tx.opened and self.launcher else None
+            if launch is not None:  # only once committed: the sends go with no commit of their own first
+                launch()  # (first: the cards' tasks run before the poller that the commit wakes)
             if not volatile:
                 self._durable_commit()
             # until_durable(mark) returns once the durable count passes it: at once for a durable commit.
             tx.mark = self._durable if volatile else self._durable - 1
         if update_id is not None:
             self.marked.add(update_id)
-        if tx.opened and self.opened is not None:  # only once committed: a rolled-back id may be reused
-            self.opened.update(tx.opened)
 
     def _durable_commit(self) -> None:
         self._durable += 1

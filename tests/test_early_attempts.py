@@ -1,9 +1,11 @@
-"""A new incident's first cards open their send attempt in the incident's own transaction, so the
-delivery worker sends them with no commit of its own first; a kill in between still marks the
-resend, and a card the worker holds back has its early attempt undone. In process, clocks by hand."""
+"""A new incident's first cards open their send attempt in the incident's own transaction and leave
+the moment it commits: no pass of the delivery worker, no commit of its own first. A kill before the
+results still marks the resends; a card that could not go at once (the pacer, a backlog in its
+chat) opens nothing early and waits its turn. In process, clocks by hand."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -32,13 +34,34 @@ def count_commits(world: World) -> list[int]:
     commits = [0]
 
     @contextlib.asynccontextmanager
-    async def counted(now: float, update_id: int | None = None) -> AsyncIterator[Any]:
-        async with inner(now, update_id) as tx:
+    async def counted(now: float, update_id: int | None = None, **kw: Any) -> AsyncIterator[Any]:
+        async with inner(now, update_id, **kw) as tx:
             yield tx
         commits[0] += 1
 
     store.transaction = counted  # type: ignore[method-assign]
     return commits
+
+
+def watch_open_attempts(world: World) -> list[list[tuple[Any, ...]]]:
+    """After every commit: the chats with more than one send attempt open. A kill at that instant
+    would mark each of them as a possible repeat, where the worker's rule allows one a chat."""
+    store = world.app.store
+    inner = store.transaction
+    seen: list[list[tuple[Any, ...]]] = []
+
+    @contextlib.asynccontextmanager
+    async def checked(now: float, update_id: int | None = None, **kw: Any) -> AsyncIterator[Any]:
+        async with inner(now, update_id, **kw) as tx:
+            yield tx
+        doubled = await world.rows(
+            "SELECT target, COUNT(*) FROM outbox WHERE attempt_open = 1 GROUP BY target HAVING COUNT(*) > 1"
+        )
+        if doubled:
+            seen.append(doubled)
+
+    store.transaction = checked  # type: ignore[method-assign]
+    return seen
 
 
 class CountingPort(GatedPort):
@@ -54,37 +77,55 @@ class CountingPort(GatedPort):
         return await super().send_text(chat_id, html, buttons, force_reply=force_reply)
 
 
+class HangingPort(GatedPort):
+    """Telegram took the request and the process dies before the answer: sends never return."""
+
+    async def send_text(
+        self, chat_id: int, html: str, buttons: Any = None, *, force_reply: bool = False
+    ) -> int:
+        await super().send_text(chat_id, html, buttons, force_reply=force_reply)
+        await asyncio.Event().wait()
+        raise AssertionError
+
+
 async def card_rows(world: World) -> list[tuple[Any, ...]]:
     return await world.rows(
         "SELECT attempts, attempt_open, maybe_sent, state FROM outbox WHERE kind = 'card'"
     )
 
 
-async def test_first_cards_go_with_no_commit_before_them(world: World) -> None:
+async def test_first_cards_leave_when_the_incident_commits_with_no_pass_and_no_commit_first(
+    world: World,
+) -> None:
     commits = count_commits(world)
     port = CountingPort(world, commits)
     delivery = TelegramDelivery(world.app, port, Pacer(clock=world.clock))
-    await world.dispatch()
-    cards = await card_rows(world)
-    assert cards and all(r[:3] == (1, 1, 0) for r in cards)  # opened by the incident's transaction
-    commits[0] = 0
-    await delivery._dispatch_due()
-    await delivery.drain()
+    dispatched = await world.dispatch()
+    await asyncio.sleep(0)  # the cards' tasks take their first step: nothing else ran in between
     groups = [(chat, n) for chat, n in port.commits_at_send if chat < 0]
-    assert len(groups) == len(cards) and all(n == 0 for _, n in groups)  # no commit before any card
+    assert len(groups) == len(dispatched.reached) == 2
+    assert all(n == 1 for _, n in groups)  # the incident's commit, and none after it
+    await delivery.drain()
     assert all(REPEAT_MARK not in html for _, _, _, html in port.sent)
-    assert all(r == (1, 0, 0, "sent") for r in await card_rows(world))
+    assert await card_rows(world) == [(1, 0, 0, "sent")] * 2
 
 
-async def test_a_kill_after_the_incident_commit_marks_the_resend(world: World) -> None:
+async def test_a_kill_before_the_results_marks_the_resend(world: World) -> None:
     """The attempt was open when the process died: the card may have gone out, so it is marked."""
-    delivery_for(world)  # the process that died had a delivery worker
+    hanging = HangingPort(world)
+    dead = TelegramDelivery(world.app, hanging, Pacer(clock=world.clock))
     await world.dispatch()
-    await world.reopen()  # kill -9 before the delivery pass
+    await asyncio.sleep(0)
+    assert len([c for _, _, c, _ in hanging.sent if c < 0]) == 2  # on their way when it died
+    for task in list(dead._in_flight.values()):
+        task.cancel()  # kill -9: nothing after the requests ran
+    await asyncio.gather(*dead._in_flight.values(), return_exceptions=True)
+    assert all(r[1] == 1 for r in await card_rows(world))
+    await world.reopen()
     delivery, port = delivery_for(world)
     await run_for(world, delivery, 3)
     cards = [html for _, what, chat, html in port.sent if chat < 0 and what == "send"]
-    assert cards and all(REPEAT_MARK in html for html in cards)
+    assert len(cards) == 2 and all(REPEAT_MARK in html for html in cards)
     assert all(r[3] == "sent" and r[1] == 0 for r in await card_rows(world))
 
 
@@ -101,61 +142,21 @@ async def test_a_card_the_pacer_holds_opens_no_attempt_early(world: World) -> No
     assert all(REPEAT_MARK not in html for _, _, _, html in port.sent)
 
 
-async def test_an_early_attempt_not_sent_after_all_is_undone(world: World) -> None:
-    """Opened, but another row took the group's turn first: the attempt is closed in that pass, so a
-    kill afterwards leaves no false "may have gone out" on a card that never went."""
-    delivery, first = delivery_for(world)
-    await world.dispatch()
-    async with world.app.store.transaction(world.clock()) as tx:  # ahead of the card in its group
-        await tx.outbox.add("telegram", "text", DAMKAR, 0, {"html": "lebih dulu"})
-    await delivery._dispatch_due()
-    await delivery.drain()
-    rows = await world.rows(
-        "SELECT attempts, attempt_open, state FROM outbox WHERE kind = 'card' AND target = ?", DAMKAR
-    )
-    assert rows == [(0, 0, "pending")]
-    await world.reopen()  # a kill now
-    fresh, port = delivery_for(world)
-    await run_for(world, fresh, 3)
-    assert first.to(DAMKAR, "send") == ["lebih dulu"]
-    damkar = port.to(DAMKAR, "send")
-    assert len(damkar) == 1 and "#1" in damkar[0] and REPEAT_MARK not in damkar[0]
-
-
 async def test_one_early_attempt_a_group_at_a_time(world: World) -> None:
     """Two incidents for the same groups at once: the second's cards would wait the pacer's gap, so
-    only the first's open early (a kill then leaves at most one card a chat in doubt, as before)."""
+    they open nothing early and go in a later pass (a kill leaves at most one card a chat in doubt)."""
     delivery, port = delivery_for(world)
+    doubled = watch_open_attempts(world)
     await world.dispatch()
     await world.dispatch()
     rows = await world.rows(
-        "SELECT attempts, attempt_open FROM outbox WHERE kind = 'card' AND target = ?", DAMKAR
+        "SELECT attempts, attempt_open FROM outbox WHERE kind = 'card' AND target = ? ORDER BY id", DAMKAR
     )
-    assert rows == [(1, 1), (0, 0)]
+    assert rows[0][0] == 1 and rows[1] == (0, 0)
     await run_for(world, delivery, 4)
     assert len(port.to(DAMKAR, "send")) == 2
     assert all(REPEAT_MARK not in html for _, _, _, html in port.sent)
-
-
-def watch_open_attempts(world: World) -> list[list[tuple[Any, ...]]]:
-    """After every commit: the chats with more than one send attempt open. A kill at that instant
-    would mark each of them as a possible repeat, where the worker's rule allows one a chat."""
-    store = world.app.store
-    inner = store.transaction
-    seen: list[list[tuple[Any, ...]]] = []
-
-    @contextlib.asynccontextmanager
-    async def checked(now: float, update_id: int | None = None) -> AsyncIterator[Any]:
-        async with inner(now, update_id) as tx:
-            yield tx
-        doubled = await world.rows(
-            "SELECT target, COUNT(*) FROM outbox WHERE attempt_open = 1 GROUP BY target HAVING COUNT(*) > 1"
-        )
-        if doubled:
-            seen.append(doubled)
-
-    store.transaction = checked  # type: ignore[method-assign]
-    return seen
+    assert doubled == []
 
 
 async def test_a_card_behind_a_backlog_opens_no_attempt_early(world: World) -> None:
@@ -175,16 +176,23 @@ async def test_a_card_behind_a_backlog_opens_no_attempt_early(world: World) -> N
     assert len(port.to(DAMKAR, "send")) == 2 and doubled == []
 
 
-async def test_an_early_attempt_is_undone_in_the_commit_that_opens_the_chats_other_row(
-    world: World,
-) -> None:
-    """The early card lost its group's turn to a row that came after it: closing its attempt and
-    opening the other's is one commit, so no instant has two attempts open in one chat."""
-    delivery, port = delivery_for(world)
-    doubled = watch_open_attempts(world)
-    await world.dispatch()
-    async with world.app.store.transaction(world.clock()) as tx:  # ranks ahead of the card
-        await tx.outbox.add("telegram", "text", DAMKAR, 0, {"html": "lebih dulu"})
-    await run_for(world, delivery, 3)
-    assert port.to(DAMKAR, "send")[0] == "lebih dulu" and len(port.to(DAMKAR, "send")) == 2
-    assert doubled == []
+async def test_a_rolled_back_transaction_launches_nothing(world: World) -> None:
+    store = world.app.store
+    launched: list[list[int]] = []
+
+    async def launcher(_tx: Any, rows: list[int]) -> Any:
+        return lambda: launched.append(list(rows))
+
+    store.launcher = launcher
+    with pytest.raises(RuntimeError):
+        async with store.transaction(world.clock()) as tx:
+            row = await tx.outbox.add("telegram", "text", DAMKAR, 1, {"html": "x"})
+            assert tx.opened is not None
+            tx.opened.append(row)
+            raise RuntimeError("the handler failed")
+    assert launched == [] and await world.rows("SELECT COUNT(*) FROM outbox") == [(0,)]
+    async with store.transaction(world.clock()) as tx:
+        row = await tx.outbox.add("telegram", "text", DAMKAR, 1, {"html": "x"})
+        assert tx.opened is not None
+        tx.opened.append(row)
+    assert launched == [[row]]

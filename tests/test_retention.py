@@ -70,7 +70,8 @@ async def test_hot_path_queries_use_an_index(tmp_path: Path) -> None:
             await EscalationRepo(tx.db).waiting()
             await tx.outbox.heads_aging("telegram", NOW - 7, 3)
             await tx.outbox.first_new_cards("telegram", 3)
-            await tx.outbox.close_attempts([1])
+            await tx.outbox.begin_attempt_if_alone(1)
+            await tx.outbox.get_many([1, 2])
             await tx.blocks.history("081234567890", NOW - 30 * DAY)  # every dispatch with a number
         await store.db._execute(raw.set_trace_callback, None)
     finally:
