@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import html
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
     from bot.watchdog import Alarms
 
 Clock = Callable[[], float]
+# How long after a change the workers re-read the database (DispatchApp.wake).
+WAKE_DELAY = 0.005
 
 
 @dataclass
@@ -46,6 +49,7 @@ class DispatchApp:
     # request and Mumble send calls first (it raises storage.lease.LeaseLost once the lease is not certain).
     role: str = "active"
     fence: Callable[[], None] = lambda: None
+    _wake_due: bool = False
 
     def __post_init__(self) -> None:
         if not self.roster.groups and not self.roster.people:
@@ -70,6 +74,21 @@ class DispatchApp:
         return datetime.fromtimestamp(ts, self.tz)
 
     def wake(self) -> None:
+        """Something changed: the workers re-read the database, a few ms from now (coalesced). A new
+        incident's cards are already on their way (storage/uow.py Store.launcher); the workers'
+        passes, run at once, took the event loop from them before their requests were written
+        (p50 +3 ms, p95 +7 ms to the first card in bench 1b)."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no loop (a CLI command, a synchronous test): at once
+            self._wake_now()
+            return
+        if not self._wake_due:
+            self._wake_due = True
+            loop.call_later(WAKE_DELAY, self._wake_now)
+
+    def _wake_now(self) -> None:
+        self._wake_due = False
         self.wake_telegram()
         self.wake_radio()
         for hook in self.wake_hooks:

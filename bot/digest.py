@@ -43,7 +43,7 @@ CATCH_UP_INTERVAL = 60.0  # also the safety net should the daily job fire a mome
 async def collect(app: DispatchApp, window: Window) -> DigestData:
     now = app.clock()
     start, end = window.start.timestamp(), window.end.timestamp()
-    async with app.store.reading(now) as tx:
+    async with app.store.reading(now, slow=True) as tx:
         repo = DigestRepo(tx.db)
         calls = await repo.calls_by_type(start, end)
         incidents = await repo.incidents_by_place(start, end)
@@ -135,7 +135,7 @@ async def _send(app: DispatchApp, window: Window, targets: list[int], *, key: st
 
 async def _prank_patterns(app: DispatchApp, window: Window) -> tuple[PrankPatterns, bytes | None]:
     offset = int((window.start.utcoffset() or timedelta(0)).total_seconds())
-    async with app.store.reading(app.clock()) as tx:
+    async with app.store.reading(app.clock(), slow=True) as tx:
         patterns = await read_patterns(
             tx.db, window.start.timestamp(), window.end.timestamp(), offset, app.routing
         )

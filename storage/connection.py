@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import aiosqlite
 
+from storage.inline import InlineConnection
 from storage.pg import PgConnection
 
-Connection = aiosqlite.Connection | PgConnection
+Connection = InlineConnection | aiosqlite.Connection | PgConnection

@@ -14,6 +14,7 @@ import aiosqlite
 
 from storage.connection import Connection
 from storage.files import prepare_private
+from storage.inline import InlineConnection
 from storage.pg import CONNECTION_ERRORS, PgConnection
 from storage.pg_sql import translate_ddl
 from storage.targets import is_postgres
@@ -50,12 +51,13 @@ async def connect(path: str | Path, *, application_name: str = "dispatch") -> Co
         return pg
     prepare_private(Path(path))
     # isolation_level=None: we issue BEGIN IMMEDIATE ourselves so writers queue instead of deadlocking.
-    db = await aiosqlite.connect(str(path), isolation_level=None)
+    # check_same_thread=False: storage/inline.py runs short statements on the loop's thread too.
+    db = await aiosqlite.connect(str(path), isolation_level=None, check_same_thread=False)
     db.row_factory = aiosqlite.Row
     for pragma in PRAGMAS:
         await db.execute(pragma)
     await _migrate(db)
-    return db
+    return InlineConnection(db)
 
 
 async def _migrate(db: aiosqlite.Connection) -> None:

@@ -12,6 +12,7 @@ from storage.connection import Connection
 from storage.db import checkpoint, connect, sync_wal, volatile_supported, write
 from storage.handoffs import HandoffRepo
 from storage.incidents import AssignmentRepo, IncidentRepo
+from storage.inline import InlineConnection
 from storage.intake import CallRepo, DraftRepo, InboxRepo
 from storage.journal import EventRepo, OutboxRepo
 from storage.roster import RosterRepo
@@ -115,6 +116,8 @@ class Store:
             await checkpoint(self.db)
 
     @contextlib.asynccontextmanager
-    async def reading(self, now: float) -> AsyncIterator[Tx]:
+    async def reading(self, now: float, *, slow: bool = False) -> AsyncIterator[Tx]:
+        """slow: a read that may take long (a month's or a year's figures) runs on aiosqlite's
+        thread, not inline on the event loop (storage/inline.py)."""
         async with self._lock:
-            yield Tx(self.db, now)
+            yield Tx(self.db.threaded if slow and isinstance(self.db, InlineConnection) else self.db, now)

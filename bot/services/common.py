@@ -76,12 +76,13 @@ async def card(tx: Tx, incident: IncidentRecord, assignment: AssignmentRecord, k
 
 
 async def open_send_early(tx: Tx, app: DispatchApp, row_id: int, target: int) -> None:
-    """A new incident's first card, when this process's delivery worker will send it in its next
-    pass: its send attempt opens in this transaction, so the worker sends it without an fsynced
-    commit of its own first (bot/delivery.py). Killed before the result, the next process finds the
-    attempt open and marks the resend, as for any send a crash cut. A card the worker would hold
-    (pacer, a chat busy, any other row waiting for the chat) is left to open its attempt when it
-    goes, as before: so one attempt a chat is open at most, and a kill leaves one card a chat in doubt."""
+    """A new incident's first cards and its confirmation, when this process's delivery worker may
+    send them at once: the send attempt opens in this transaction and the send starts the moment it
+    commits (bot/delivery.py prepare_opened), with no fsynced commit of its own first and no pass.
+    Killed before the result, the next process finds the attempt open and marks the resend, as for
+    any send a crash cut. A row the worker would hold (pacer, a chat busy, any other row waiting for
+    the chat) is left to open its attempt when it goes, as before: so one attempt a chat is open at
+    most, and a kill leaves one message a chat in doubt."""
     if tx.opened is None or not app.claim_send(str(target)):
         return
     if await tx.outbox.begin_attempt_if_alone(row_id):

@@ -134,12 +134,15 @@ async def dispatch_incident(app: DispatchApp, form: IncidentForm, actor: Actor, 
         await announce(tx, app, incident, agencies)
         if handoff:
             await offer_handoff(tx, app, incident, actor, None)
-        await reply(
+        confirmation = await reply(
             tx,
             actor.chat_id,
             history + _confirmation(app, incident, reached, by_phone, location, handoff),
             incident_id=incident.id,
         )
+        # The call taker's confirmation leaves with the cards (still on the phone: it says where
+        # the incident went), not a pass later, so it does not fall behind them either.
+        await open_send_early(tx, app, confirmation, actor.chat_id)
         if draft_done:
             await tx.drafts.delete(actor.id, actor.chat_id)
     app.wake()
