@@ -6,6 +6,7 @@ with a stand-in for the Bot API's getUpdates."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -91,22 +92,30 @@ def watch(world: World, monkeypatch: pytest.MonkeyPatch) -> Log:
 
 
 async def until_polls(telegram: Telegram, log: list[str], count: int) -> None:
-    async with asyncio.timeout(10):
-        while sum(entry.startswith("getUpdates") for entry in log) < count:
-            telegram.polled.clear()
-            await telegram.polled.wait()
+    while sum(entry.startswith("getUpdates") for entry in log) < count:
+        telegram.polled.clear()
+        await telegram.polled.wait()
 
 
-async def run_intake(world: World, telegram: Telegram, *, handle: bool) -> tuple[DurableIntake, list[Any]]:
+@contextlib.asynccontextmanager
+async def intake_running(world: World, telegram: Telegram, *, handle: bool) -> AsyncIterator[None]:
+    """The poller (and, with handle, the handler) running until the block ends: then cut, as a kill."""
+
     async def process_update(_update: Update) -> None:
         return None
 
     application = SimpleNamespace(bot=telegram, process_update=process_update)
-    found = DurableIntake(world.app, application, poll_timeout=30)  # type: ignore[arg-type]
-    tasks = [asyncio.create_task(found.poll())]
+    intake_ = DurableIntake(world.app, application, poll_timeout=30)  # type: ignore[arg-type]
+    tasks = [asyncio.create_task(intake_.poll())]
     if handle:
-        tasks.append(asyncio.create_task(found.process()))
-    return found, tasks
+        tasks.append(asyncio.create_task(intake_.process()))
+    try:
+        async with asyncio.timeout(10):
+            yield
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def test_the_batch_is_confirmed_after_the_handlings_durable_commit(
@@ -114,12 +123,8 @@ async def test_the_batch_is_confirmed_after_the_handlings_durable_commit(
 ) -> None:
     log = watch(world, monkeypatch)
     telegram = Telegram(log, (update(1),))
-    _, tasks = await run_intake(world, telegram, handle=True)
-    try:
+    async with intake_running(world, telegram, handle=True):
         await until_polls(telegram, log, 2)
-    finally:
-        for task in tasks:
-            task.cancel()
     # The inbox commit itself was not durable; the handling's was, before the batch was confirmed.
     assert log[:2] == ["getUpdates None", "stored"]
     confirm = log.index("getUpdates 2")
@@ -132,12 +137,8 @@ async def test_with_nothing_handled_the_poller_fsyncs_the_wal_before_it_confirms
 ) -> None:
     log = watch(world, monkeypatch)
     telegram = Telegram(log, (update(1), update(2)))
-    _, tasks = await run_intake(world, telegram, handle=False)  # the handler is busy elsewhere
-    try:
+    async with intake_running(world, telegram, handle=False):  # the handler is busy elsewhere
         await until_polls(telegram, log, 2)
-    finally:
-        for task in tasks:
-            task.cancel()
     assert log == ["getUpdates None", "stored", "fsync", "getUpdates 3"], log
     assert await world.rows("SELECT update_id FROM inbox WHERE handled_at IS NULL") == [(1,), (2,)]
 
@@ -148,13 +149,8 @@ async def test_a_stored_batch_survives_a_restart_unhandled(
     """Not fsynced is not uncommitted: a kill -9 (the page cache stays) keeps the batch, handled after."""
     log = watch(world, monkeypatch)
     telegram = Telegram(log, (update(7),))
-    _, tasks = await run_intake(world, telegram, handle=False)
-    try:
-        async with asyncio.timeout(10):
-            await log.stored.wait()
-    finally:
-        for task in tasks:
-            task.cancel()
+    async with intake_running(world, telegram, handle=False):
+        await log.stored.wait()
     assert "fsync" not in log and "durable commit" not in log  # killed before anything made it durable
     await world.reopen()
     assert await world.rows("SELECT update_id, handled_at FROM inbox") == [(7, None)]
