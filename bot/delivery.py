@@ -52,20 +52,27 @@ class TelegramDelivery:
         # and go the moment it commits (prepare_opened).
         app.store.launcher = self.prepare_opened
         app.claim_send = self.claim_send
+        self._claims: dict[str, float] = {}  # chat -> when a new card last opened its attempt early
 
     def wake(self) -> None:
         self._loop.wake()
 
     def claim_send(self, target: str) -> bool:
         """May a new card to `target` open its attempt now (bot/services/common.py open_send_early)?
-        Only if it may go at once: nothing in flight to the chat and the pacer would let it go. With
-        the store's check that no other row waits for the chat, and the pacer recording the send at
-        launch, at most one attempt a chat is open at a time, as without early ones."""
-        return not (
+        Only if it may go at once: nothing in flight to the chat, the pacer would let it go, and no
+        other card claimed the chat within the pacer's gap (that one goes first, this one would
+        wait). So at most one attempt a chat is open at a time, as without early ones."""
+        now = self.pacer.clock()
+        if now - self._claims.get(target, float("-inf")) < self.pacer.per_chat_gap:
+            return False
+        if (
             target in self._in_flight
             or len(self._in_flight) >= self.max_in_flight
             or self.pacer.wait(target) > 0
-        )
+        ):
+            return False
+        self._claims[target] = now
+        return True
 
     async def prepare_opened(self, tx: Tx, row_ids: list[int]) -> Callable[[], None]:
         """Inside the transaction that opened these rows' attempts (storage/uow.py Store.launcher):
