@@ -2,12 +2,14 @@
 
 The two passes run side by side (each waits mostly on the bot's subprocesses, not on the CPU); the SQLite
 pass prints as it goes, the PostgreSQL pass into a log printed at the end. The
-exit status fails if either pass fails. `python -m tests.suites sqlite` (or postgresql) runs one pass.
+exit status fails if either pass fails, and so does a pass that prints a failure line (FAILED or ERROR
+and a test id) whatever its exit status. `python -m tests.suites sqlite` (or postgresql) runs one pass.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -29,6 +31,11 @@ SQLITE_WORKERS = int(os.environ.get("DISPATCH_TEST_WORKERS", "2"))
 # run on the machine (two clones at once wiped each other's; a later run overwrote a failed pass's log).
 RUN_DIR = Path(tempfile.mkdtemp(prefix="dispatch-tests-"))
 
+# pytest's short summary (-ra) names each failed or erroring test so; a pass whose log has one fails.
+# Seen once in CI, when the log was a fixed /tmp name that another run on the machine could write to:
+# a failure line printed under a pass that exited 0, and the run reported ok.
+FAILURE_LINE = re.compile(r"^(FAILED|ERROR) tests/")
+
 
 def _command(backend: str, extra: list[str]) -> tuple[list[str], dict[str, str]]:
     base = RUN_DIR / backend
@@ -37,6 +44,23 @@ def _command(backend: str, extra: list[str]) -> tuple[list[str], dict[str, str]]
     if backend == "sqlite" and SQLITE_WORKERS > 1 and not extra:
         argv += ["-n", str(SQLITE_WORKERS), "--dist", "loadfile"]
     return argv, env
+
+
+def _shown(argv: list[str], env: dict[str, str], log: Path) -> int:
+    """The pass printed as it goes and kept in `log`; its failure lines count as a failure too."""
+    failed = False
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        assert proc.stdout is not None
+        for raw in proc.stdout:
+            sys.stdout.buffer.write(raw)
+            sys.stdout.flush()
+            out.write(raw)
+            failed = failed or bool(FAILURE_LINE.match(raw.decode(errors="replace")))
+    code = proc.wait()
+    if failed and not code:
+        print(f"the pass printed failures but exited 0: counted as failed; whole log: {log}")
+    return code or int(failed)
 
 
 def main(args: list[str]) -> int:
@@ -59,7 +83,7 @@ def main(args: list[str]) -> int:
         threading.Thread(target=timed, args=(backend, proc), daemon=True).start()
     argv, env = _command(backends[0], extra)
     print(f"== {backends[0]} ==", flush=True)
-    codes = {backends[0]: subprocess.call(argv, cwd=ROOT, env=env)}
+    codes = {backends[0]: _shown(argv, env, RUN_DIR / f"{backends[0]}.log")}
     times = {backends[0]: time.monotonic() - began}
     for backend, (proc, log) in quiet.items():
         codes[backend] = proc.wait()
@@ -68,12 +92,13 @@ def main(args: list[str]) -> int:
         times[backend] = ended[backend]
         print(f"\n== {backend} (log: {log}) ==")
         lines = log.read_text(errors="replace").splitlines()
-        failures = [line for line in lines if line.startswith(("FAILED", "ERROR"))]
+        failures = [line for line in lines if FAILURE_LINE.match(line)]
         print("\n".join(lines[-40:] if codes[backend] or failures else lines[-3:]))
         if failures:
             print("\n".join(failures))
-            if not codes[backend]:  # seen once in CI: a failure printed, exit status 0; the log is kept
-                print(f"WARNING: {backend} pass printed failures but exited 0; whole log: {log}")
+            if not codes[backend]:  # a failure printed is a failure, whatever the exit status said
+                print(f"{backend} pass printed failures but exited 0: counted as failed; whole log: {log}")
+                codes[backend] = 1
     for backend in backends:
         state = "ok" if codes[backend] == 0 else f"FAILED (exit {codes[backend]})"
         print(f"{backend}: {state} after {times[backend] / 60:.1f} min")
