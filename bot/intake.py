@@ -24,6 +24,8 @@ FLOOD_ANSWER_TIMEOUT = 4.0
 # How long the poller waits for a durable commit to carry a stored batch to disk before it fsyncs
 # the WAL itself (a handler busy elsewhere); confirming the batch to Telegram waits for either.
 DURABLE_WAIT = 0.1
+# How long the poller leaves a batch for the first update's handling to store before it stores it.
+STAGED_WAIT = 0.05
 
 
 class DurableIntake:
@@ -70,12 +72,14 @@ class DurableIntake:
             await resolved(self.app, "getUpdates")
             if not updates:
                 continue
-            # Stored before the next getUpdates (with the new offset) confirms them to Telegram; on
-            # disk by then too, but not fsynced on their own: the handling's durable commit, which
-            # comes at once, flushes them with it (a dispatch waits for one fsync, not two).
-            mark = await self._with_retry(lambda batch=updates: self._store(batch))
+            # Stored before the next getUpdates (with the new offset) confirms them to Telegram, and
+            # on disk by then. The first update's handling stores the batch in its own transaction,
+            # whose fsync carries it (a dispatch waits for one commit, not two); a handler busy
+            # elsewhere: stored here after STAGED_WAIT, fsynced after DURABLE_WAIT.
+            self._stage(updates)
             await asyncio.sleep(0)  # process() starts on them before the next getUpdates is built
             offset = updates[-1].update_id + 1
+            mark = await self._with_retry(self._store_staged)
             self._stored.set()
             await self.app.store.until_durable(mark, DURABLE_WAIT)
 
@@ -83,14 +87,15 @@ class DurableIntake:
         async with self.app.store.reading(self.app.clock()) as tx:
             return await tx.inbox.next_offset()
 
-    async def _store(self, updates: tuple[Update, ...]) -> int:
+    def _stage(self, updates: tuple[Update, ...]) -> None:
         now = self.app.clock()
         batch = [(u.update_id, u.to_dict()) for u in updates]
-        async with self.app.store.transaction(now, durable=False) as tx:
-            await tx.inbox.store(batch)
-        for update_id, payload in batch:  # only once committed: a kill -9 before this loses nothing
+        self.app.store.stage(batch)  # before the hand-off: the handling's transaction stores the batch
+        for update_id, payload in batch:
             self._handoff.put_nowait((update_id, payload, now))
-        return tx.mark
+
+    async def _store_staged(self) -> int:
+        return await self.app.store.store_staged(self.app.clock(), STAGED_WAIT)
 
     async def process(self) -> None:
         self._reread = True  # (re)started: the inbox first, for whatever a previous run left unhandled

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 from storage.blocks import BlockRepo
 from storage.connection import Connection
@@ -61,6 +62,12 @@ class Store:
         # Durable commits so far (a volatile commit is on disk once a durable one follows it).
         self._durable = 0
         self._durable_done = asyncio.Event()
+        # Telegram updates just polled and not yet in the inbox: the next write transaction, whichever
+        # it is (usually the first update's own handling), stores them at its start. An update's effects
+        # thus never commit without it and every update polled before it.
+        self._staged: list[tuple[int, dict[str, Any]]] = []
+        self._staged_mark = -1
+        self._staged_done = asyncio.Event()
 
     @classmethod
     async def open(cls, path: str | Path, *, application_name: str = "dispatch") -> Store:
@@ -79,6 +86,9 @@ class Store:
         async with self._lock:
             async with write(self.db, durable=not volatile):
                 tx = Tx(self.db, now, opens=self.launcher is not None)
+                staged = len(self._staged)
+                if staged:
+                    await tx.inbox.store(self._staged[:staged])
                 if update_id is not None and await tx.inbox.is_handled(update_id):
                     raise AlreadyHandled(update_id)
                 yield tx
@@ -91,6 +101,11 @@ class Store:
                 self._durable_commit()
             # until_durable(mark) returns once the durable count passes it: at once for a durable commit.
             tx.mark = self._durable if volatile else self._durable - 1
+            if staged:
+                del self._staged[:staged]
+                self._staged_mark = tx.mark
+                if not self._staged:
+                    self._staged_done.set()
         if update_id is not None:
             self.marked.add(update_id)
 
@@ -98,6 +113,25 @@ class Store:
         self._durable += 1
         done, self._durable_done = self._durable_done, asyncio.Event()
         done.set()
+
+    def stage(self, updates: list[tuple[int, dict[str, Any]]]) -> None:
+        """Updates just polled, for the next write transaction to store (see _staged)."""
+        if updates:
+            self._staged.extend(updates)
+            self._staged_done = asyncio.Event()
+
+    async def store_staged(self, now: float, wait: float) -> int:
+        """Returns once the staged updates are in the inbox (committed, perhaps not yet durable: the mark
+        for until_durable). Waits up to `wait` seconds for another transaction to carry them, then
+        stores them in one of its own, not fsynced."""
+        if self._staged:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(wait):
+                    await self._staged_done.wait()
+        if self._staged:
+            async with self.transaction(now, durable=False):
+                pass  # its start stores them
+        return self._staged_mark
 
     async def until_durable(self, mark: int, wait: float) -> None:
         """Returns once every commit up to the one that gave `mark` is on disk: a durable commit

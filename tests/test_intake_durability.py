@@ -79,15 +79,24 @@ def watch(world: World, monkeypatch: pytest.MonkeyPatch) -> Log:
         sync(path)
 
     monkeypatch.setattr(storage.uow, "sync_wal", synced)
-    stored = intake.DurableIntake._store
+    stored = intake.DurableIntake._store_staged
 
-    async def storing(self: DurableIntake, batch: tuple[Update, ...]) -> int:
-        mark = await stored(self, batch)
+    async def storing(self: DurableIntake) -> int:
+        mark = await stored(self)
         log.append("stored")
         log.stored.set()
         return mark
 
-    monkeypatch.setattr(intake.DurableIntake, "_store", storing)
+    monkeypatch.setattr(intake.DurableIntake, "_store_staged", storing)
+    transaction = store.transaction
+
+    @contextlib.asynccontextmanager
+    async def noted_transaction(now: float, *args: Any, durable: bool = True) -> AsyncIterator[Any]:
+        log.append("transaction" if durable else "volatile transaction")
+        async with transaction(now, *args, durable=durable) as tx:
+            yield tx
+
+    monkeypatch.setattr(store, "transaction", noted_transaction)
     return log
 
 
@@ -98,11 +107,13 @@ async def until_polls(telegram: Telegram, log: list[str], count: int) -> None:
 
 
 @contextlib.asynccontextmanager
-async def intake_running(world: World, telegram: Telegram, *, handle: bool) -> AsyncIterator[None]:
+async def intake_running(world: World, telegram: Telegram, *, handle: bool,
+                         held: tuple[int, ...] = ()) -> AsyncIterator[None]:  # fmt: skip
     """The poller (and, with handle, the handler) running until the block ends: then cut, as a kill."""
 
-    async def process_update(_update: Update) -> None:
-        return None
+    async def process_update(update: Update) -> None:
+        if update.update_id in held:
+            await asyncio.Event().wait()  # a handling that never ends (killed with the rest)
 
     application = SimpleNamespace(bot=telegram, process_update=process_update)
     intake_ = DurableIntake(world.app, application, poll_timeout=30)  # type: ignore[arg-type]
@@ -125,10 +136,9 @@ async def test_the_batch_is_confirmed_after_the_handlings_durable_commit(
     telegram = Telegram(log, (update(1),))
     async with intake_running(world, telegram, handle=True):
         await until_polls(telegram, log, 2)
-    # The inbox commit itself was not durable; the handling's was, before the batch was confirmed.
-    assert log[:2] == ["getUpdates None", "stored"]
-    confirm = log.index("getUpdates 2")
-    assert "durable commit" in log[2:confirm] and "fsync" not in log, log
+    # One transaction stored the batch and handled its update, durably, before the batch was confirmed.
+    assert log[:5] == ["getUpdates None", "transaction", "durable commit", "stored", "getUpdates 2"], log
+    assert "fsync" not in log and "volatile transaction" not in log, log
     assert await world.rows("SELECT update_id, handled_at IS NOT NULL FROM inbox") == [(1, 1)]
 
 
@@ -139,7 +149,7 @@ async def test_with_nothing_handled_the_poller_fsyncs_the_wal_before_it_confirms
     telegram = Telegram(log, (update(1), update(2)))
     async with intake_running(world, telegram, handle=False):  # the handler is busy elsewhere
         await until_polls(telegram, log, 2)
-    assert log == ["getUpdates None", "stored", "fsync", "getUpdates 3"], log
+    assert log == ["getUpdates None", "volatile transaction", "stored", "fsync", "getUpdates 3"], log
     assert await world.rows("SELECT update_id FROM inbox WHERE handled_at IS NULL") == [(1,), (2,)]
 
 
@@ -154,3 +164,17 @@ async def test_a_stored_batch_survives_a_restart_unhandled(
     assert "fsync" not in log and "durable commit" not in log  # killed before anything made it durable
     await world.reopen()
     assert await world.rows("SELECT update_id, handled_at FROM inbox") == [(7, None)]
+
+
+async def test_the_first_handling_stores_the_whole_batch_with_its_own_change(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Update 2's handling never ends; the kill comes after update 1's commit: update 2 was stored
+    by that commit (a restart finds it unhandled and the offset stays before it) and nothing else."""
+    log = watch(world, monkeypatch)
+    telegram = Telegram(log, (update(1), update(2)))
+    async with intake_running(world, telegram, handle=True, held=(2,)):
+        await until_polls(telegram, log, 2)
+    assert log[:5] == ["getUpdates None", "transaction", "durable commit", "stored", "getUpdates 3"], log
+    await world.reopen()
+    assert await world.rows("SELECT update_id, handled_at IS NOT NULL FROM inbox") == [(1, 1), (2, 0)]
