@@ -50,6 +50,8 @@ class DispatchApp:
     role: str = "active"
     fence: Callable[[], None] = lambda: None
     _wake_due: bool = False
+    _cards_ahead_until: float = 0.0  # event loop time; see cards_ahead
+    _recorded: asyncio.Event = field(default_factory=asyncio.Event)  # see sent_recorded
 
     def __post_init__(self) -> None:
         if not self.roster.groups and not self.roster.people:
@@ -86,6 +88,25 @@ class DispatchApp:
         if not self._wake_due:
             self._wake_due = True
             loop.call_later(WAKE_DELAY, self._wake_now)
+
+    def sent_recorded(self) -> None:
+        """The delivery worker committed a send's result (its message id): wakes next_recorded."""
+        event, self._recorded = self._recorded, asyncio.Event()
+        event.set()
+
+    def next_recorded(self) -> asyncio.Event:
+        """Set at the next sent_recorded. Take it before reading what it may change: none is missed."""
+        return self._recorded
+
+    def cards_ahead(self, seconds: float) -> None:
+        """A new incident's cards were just launched: what can wait (the poller's next getUpdates)
+        leaves their requests this long to be built and written first (bot/delivery.py CARDS_AHEAD)."""
+        self._cards_ahead_until = asyncio.get_running_loop().time() + seconds
+
+    async def behind_new_cards(self) -> None:
+        wait = self._cards_ahead_until - asyncio.get_running_loop().time()
+        if wait > 0:
+            await asyncio.sleep(wait)
 
     def _wake_now(self) -> None:
         self._wake_due = False

@@ -82,6 +82,7 @@ class DurableIntake:
             mark = await self._with_retry(self._store_staged)
             self._stored.set()
             await self.app.store.until_durable(mark, DURABLE_WAIT)
+            await self.app.behind_new_cards()  # the next poll's request after the cards' requests
 
     async def _next_offset(self) -> int | None:
         async with self.app.store.reading(self.app.clock()) as tx:

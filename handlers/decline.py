@@ -8,7 +8,7 @@ from typing import Any
 from telegram import Message, Update
 
 from bot.app import DispatchApp
-from bot.services.common import PRIORITY_LOW, Refused, esc, reply
+from bot.services.common import PRIORITY_LOW, Refused, esc, reply, sent_message_id
 from bot.services.status import Origin, report_status
 from handlers.common import Context, actor_of, answer, app_of
 from routing.model import AssignmentState
@@ -75,10 +75,10 @@ async def is_the_reason(update: Update, context: Context, data: dict[str, Any]) 
     assert message is not None
     now = app.clock()
     prompt_row = data.get("prompt")
-    async with app.store.reading(now) as tx:
-        prompt_id = await tx.outbox.message_id(int(prompt_row)) if prompt_row is not None else None
     replied = message.reply_to_message
     to_bot = _from_bot(replied, context.bot.id)
+    # Only a reply to the bot can be the reason: only then is the prompt's send result waited for.
+    prompt_id = await sent_message_id(app, int(prompt_row)) if to_bot and prompt_row is not None else None
     to_prompt = to_bot and replied is not None and prompt_id is not None and replied.message_id == prompt_id
     if now - float(data.get("asked_at", 0)) >= DECLINE_WAIT:
         await _forget(app, actor.id, actor.chat_id)

@@ -170,6 +170,13 @@ class OutboxRepo:
             row = await c.fetchone()
         return None if row is None or row[0] is None else int(row[0])
 
+    async def in_flight(self, row_id: int) -> bool:
+        """Pending with its send attempt open: the request is out, its result not recorded yet."""
+        async with self.db.execute(
+            "SELECT 1 FROM outbox WHERE id = ? AND state = 'pending' AND attempt_open = 1", (row_id,)
+        ) as c:
+            return await c.fetchone() is not None
+
     async def withdraw(self, row_id: int) -> None:
         """A message not yet sent that is no longer needed (a replaced Tolak prompt)."""
         await self.db.execute(

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from bot.delivery import REPEAT_MARK, TelegramDelivery
+from bot.delivery import CARDS_AHEAD, REPEAT_MARK, TelegramDelivery
 from bot.pacing import Pacer
 from tests.test_card_coalescing import GatedPort, delivery_for, run_for
 from tests.test_escalation_support import DAMKAR, World, make_world
@@ -196,3 +196,36 @@ async def test_a_rolled_back_transaction_launches_nothing(world: World) -> None:
         assert tx.opened is not None
         tx.opened.append(row)
     assert launched == [[row]]
+
+
+class LoopTimedPort(GatedPort):
+    """Notes the event loop's time of each send: the ordering in real time, not the test's clock."""
+
+    def __init__(self, world: World) -> None:
+        super().__init__(world)
+        self.at: list[tuple[float, int]] = []  # (loop time, chat)
+
+    async def send_text(
+        self, chat_id: int, html: str, buttons: Any = None, *, force_reply: bool = False
+    ) -> int:
+        self.at.append((asyncio.get_running_loop().time(), chat_id))
+        return await super().send_text(chat_id, html, buttons, force_reply=force_reply)
+
+
+async def test_the_cards_go_ahead_of_the_confirmation_and_of_the_next_poll(world: World) -> None:
+    """Each Bot API request costs CPU before its bytes leave: the call taker's confirmation and the
+    poller's next getUpdates leave the new cards CARDS_AHEAD to be written first."""
+    port = LoopTimedPort(world)
+    delivery = TelegramDelivery(world.app, port, Pacer(clock=world.clock))
+    loop = asyncio.get_running_loop()
+    await world.dispatch()
+    committed = loop.time()
+    await world.app.behind_new_cards()  # what the poller awaits before its next getUpdates
+    polled = loop.time()
+    await delivery.drain()
+    cards = [at for at, chat in port.at if chat < 0]
+    confirmation = [at for at, chat in port.at if chat == world.actor.id]
+    assert len(cards) == 2 and len(confirmation) == 1, port.at
+    assert max(cards) < confirmation[0]  # the cards' tasks take their first steps before any timer
+    assert confirmation[0] - committed >= CARDS_AHEAD * 0.9 and polled - committed >= CARDS_AHEAD * 0.9
+    assert await world.rows("SELECT state, attempt_open FROM outbox") == [("sent", 0)] * 3

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import html
 from dataclasses import dataclass
 from typing import Any
@@ -106,3 +108,26 @@ async def refuse(app: DispatchApp, actor: Actor, refusal: Refused, *, update_id:
                 tx, reply_to, esc(refusal.message), priority=PRIORITY_REPLY if urgent else PRIORITY_LOW
             )
     app.wake()
+
+
+# How long a handler waits for the delivery worker to record the message a send became (below).
+SEND_RESULT_WAIT = 2.0
+
+
+async def sent_message_id(app: DispatchApp, row_id: int, wait: float = SEND_RESULT_WAIT) -> int | None:
+    """The Telegram message an outbox row became, or None while it is not sent. A row whose request is
+    out may already be on the screen before its result is committed (a quick reply to a prompt, a bot
+    under load): then this waits for the delivery worker's record, up to `wait` seconds. Only then:
+    a row still queued is not waited for, so nobody's message holds up the intake for long."""
+    deadline = asyncio.get_running_loop().time() + wait
+    while True:
+        recorded = app.next_recorded()
+        async with app.store.reading(app.clock()) as tx:
+            message_id = await tx.outbox.message_id(row_id)
+            sending = message_id is None and await tx.outbox.in_flight(row_id)
+        left = deadline - asyncio.get_running_loop().time()
+        if not sending or left <= 0:
+            return message_id
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(left):
+                await recorded.wait()
