@@ -75,7 +75,8 @@ class Store:
         return cls(await connect(path, application_name=application_name), str(path))
 
     async def close(self) -> None:
-        await self.db.close()
+        async with self._lock:  # not in the middle of another coroutine's transaction or read
+            await self.db.close()
 
     @contextlib.asynccontextmanager
     async def transaction(self, now: float, update_id: int | None = None, *,
@@ -83,6 +84,7 @@ class Store:
         """Everything inside commits together, and marks the Telegram update (if any) as handled.
         durable=False: not fsynced (storage/db.py write); `tx.mark` then goes to `until_durable`."""
         volatile = not durable and volatile_supported(self.db) and self.path is not None
+        launch: Callable[[], None] | None = None
         async with self._lock:
             async with write(self.db, durable=not volatile):
                 tx = Tx(self.db, now, opens=self.launcher is not None)
@@ -108,6 +110,10 @@ class Store:
                     self._staged_done.set()
         if update_id is not None:
             self.marked.add(update_id)
+        if launch is not None:
+            # The launched sends take their first steps (their views, their requests built and
+            # written) before the caller goes on with the rest of its handling: that one waits.
+            await asyncio.sleep(0)
 
     def _durable_commit(self) -> None:
         self._durable += 1
