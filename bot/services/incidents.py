@@ -141,7 +141,7 @@ async def dispatch_incident(app: DispatchApp, form: IncidentForm, actor: Actor, 
             incident_id=incident.id,
         )
         # The call taker's confirmation leaves with the cards (still on the phone: it says where
-        # the incident went), not a pass later, so it does not fall behind them either.
+        # the incident went), not a pass later; a few ms behind them (bot/delivery.py CARDS_AHEAD).
         await open_send_early(tx, app, confirmation, actor.chat_id)
         if draft_done:
             await tx.drafts.delete(actor.id, actor.chat_id)
