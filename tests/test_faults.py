@@ -136,12 +136,12 @@ async def test_bot_api_outage_then_429_everything_delivered_in_order(world: Worl
         for n in range(1, 6):
             await api.wait_message(chat, f"#{n} ·", timeout=60)
     for chat in GROUPS:  # in order per chat (the ladder's ULANG re-posts of unanswered cards aside)
-        numbers = [
-            int(re.search(r"#(\d+) ·", m.text).group(1))
-            for m in api.messages_in(chat)
-            if m.text and "ULANG" not in m.text
-        ]  # type: ignore[union-attr]
-        assert numbers == sorted(numbers)
+        # Cards only: a scheduled notice may fall in the test (the 15:00 WIB roll call did once).
+        cards = [
+            re.search(r"#(\d+) ·", m.text) for m in api.messages_in(chat) if m.text and "ULANG" not in m.text
+        ]
+        numbers = [int(found[1]) for found in cards if found is not None]
+        assert len(numbers) >= 5 and numbers == sorted(numbers)
     for n in range(1, 6):
         await api.wait_message(CALL_TAKER, f"#{n} Kebakaran tercatat", timeout=60)
     assert any(c.http_status == 429 for c in api.calls_of("sendMessage"))
