@@ -25,6 +25,7 @@ async def on_button(update: Update, context: Context) -> None:
     app = app_of(context)
     actor = actor_of(update)
     alert = await panic.open_alert(app, alert_id, token)
+    await panic.settle_messages(app, alert.id)
     take = panic.claim(app, alert, state, actor)
     if state == "followed":
         await guided.start(app, actor, update.update_id, prefill=panic.prefill(alert), within=take)

@@ -97,6 +97,15 @@ class PanicRepo:
         ) as c:
             return [(str(r[0]), r[1], str(r[2])) for r in await c.fetchall()]
 
+    async def unsent_messages(self, alert_id: int) -> list[int]:
+        """The outbox rows of this alert's messages with no message id recorded yet."""
+        async with self.db.execute(
+            "SELECT id FROM outbox WHERE channel = 'telegram' AND kind = 'text' AND message_id IS NULL"
+            " AND json_extract(payload, '$.panic_id') = ? ORDER BY id",
+            (alert_id,),
+        ) as c:
+            return [int(r[0]) for r in await c.fetchall()]
+
     async def forget_phones(self, before: float) -> int:
         cur = await self.db.execute(
             "UPDATE panic_alerts SET phone = NULL WHERE phone IS NOT NULL AND received_at < ?", (before,)

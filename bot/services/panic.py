@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.app import DispatchApp
-from bot.services.common import PRIORITY_NOTICE, PRIORITY_REPLY, Actor, Refused, esc, reply
+from bot.services.common import PRIORITY_NOTICE, PRIORITY_REPLY, Actor, Refused, esc, reply, sent_message_id
 from routing.fields import mask_phone
 from routing.geo import Centres, locate_point, osm_link
 from storage.panic import NewPanic, PanicRecord, panic_repo
@@ -150,6 +150,15 @@ async def open_alert(app: DispatchApp, alert_id: int, token: str) -> PanicRecord
     if alert.state != "new":
         raise Refused(_already(alert), "panic_handled")
     return alert
+
+
+async def settle_messages(app: DispatchApp, alert_id: int) -> None:
+    """Before a tap is applied: a message of this alert whose send is out but not recorded (the tap
+    came quickly) is waited for, so claim() edits it too (bot/services/common.py sent_message_id)."""
+    async with app.store.reading(app.clock()) as tx:
+        rows = await panic_repo(tx).unsent_messages(alert_id)
+    for row in rows:
+        await sent_message_id(app, row)
 
 
 def claim(app: DispatchApp, alert: PanicRecord, state: str, actor: Actor) -> Hook:
