@@ -26,6 +26,8 @@ FLOOD_ANSWER_TIMEOUT = 4.0
 DURABLE_WAIT = 0.1
 # How long the poller leaves a batch for the first update's handling to store before it stores it.
 STAGED_WAIT = 0.05
+# (update id, its stored dict, when it was polled, the Update PTB parsed, or None when read from the inbox)
+Pending = tuple[int, dict[str, Any], float, Update | None]
 
 
 class DurableIntake:
@@ -39,9 +41,10 @@ class DurableIntake:
         self._attempts: dict[int, int] = {}
         self.failed_now: dict[int, BaseException | None] = {}
         self._answers: set[asyncio.Task[None]] = set()
-        # Just-stored updates handed to process() in memory; the inbox stays the truth after a restart
-        # or when an update could not be finished (then process() reads the inbox again).
-        self._handoff: asyncio.Queue[tuple[int, dict[str, Any], float]] = asyncio.Queue()
+        # Just-stored updates handed to process() in memory, with the Update PTB parsed from the answer
+        # (parsed once, not again from its stored dict); the inbox stays the truth after a restart or
+        # when an update could not be finished (then process() reads the inbox again).
+        self._handoff: asyncio.Queue[Pending] = asyncio.Queue()
         self._reread = True
         self._last = -1  # highest update id taken from the inbox or the hand-off
 
@@ -92,8 +95,8 @@ class DurableIntake:
         now = self.app.clock()
         batch = [(u.update_id, u.to_dict()) for u in updates]
         self.app.store.stage(batch)  # before the hand-off: the handling's transaction stores the batch
-        for update_id, payload in batch:
-            self._handoff.put_nowait((update_id, payload, now))
+        for update, (update_id, payload) in zip(updates, batch, strict=True):
+            self._handoff.put_nowait((update_id, payload, now, update))
 
     async def _store_staged(self) -> int:
         return await self.app.store.store_staged(self.app.clock(), STAGED_WAIT)
@@ -103,7 +106,7 @@ class DurableIntake:
         while True:
             if self._reread:
                 self._reread = False
-                pending = await self._with_retry(self._unhandled)
+                pending: list[Pending] = [(*row, None) for row in await self._with_retry(self._unhandled)]
                 if pending:
                     self._reread = True  # until the inbox has nothing left unhandled
                     self._last = max(self._last, pending[-1][0])
@@ -115,24 +118,23 @@ class DurableIntake:
                 pending = [p for p in pending if p[0] > self._last]
                 if pending:
                     self._last = pending[-1][0]
-            for update_id, payload, received_at in pending:
+            for update_id, payload, received_at, parsed in pending:
                 await self._with_retry(
-                    lambda uid=update_id, p=payload, r=received_at: self._handle(uid, p, r)
+                    lambda uid=update_id, p=payload, r=received_at, u=parsed: self._handle(uid, p, r, u)
                 )
 
     async def _unhandled(self) -> list[tuple[int, dict[str, Any], float]]:
         async with self.app.store.reading(self.app.clock()) as tx:
             return await tx.inbox.unhandled_since()
 
-    async def _handle(
-        self, update_id: int, payload: dict[str, Any], received_at: float | None = None
-    ) -> None:
+    async def _handle(self, update_id: int, payload: dict[str, Any], received_at: float | None = None,
+                      parsed: Update | None = None) -> None:  # fmt: skip
         user_id, chat_id, sent_at = sender_of(payload, received_at)
         if user_id is not None and counted(payload) and not self.throttle.allow(user_id, sent_at):
             await self._drop_flood(update_id, user_id, chat_id, payload)
             self.app.store.marked.discard(update_id)
             return
-        update = Update.de_json(payload, self.application.bot)
+        update = parsed if parsed is not None else Update.de_json(payload, self.application.bot)
         self.failed_now.pop(update_id, None)
         await self.application.process_update(update)
         if update_id in self.failed_now:

@@ -100,6 +100,14 @@ def watch(world: World, monkeypatch: pytest.MonkeyPatch) -> Log:
     return log
 
 
+class Seen(list[Update]):
+    """The updates the handler was given."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.handled = asyncio.Event()
+
+
 async def until_polls(telegram: Telegram, log: list[str], count: int) -> None:
     while sum(entry.startswith("getUpdates") for entry in log) < count:
         telegram.polled.clear()
@@ -107,11 +115,14 @@ async def until_polls(telegram: Telegram, log: list[str], count: int) -> None:
 
 
 @contextlib.asynccontextmanager
-async def intake_running(world: World, telegram: Telegram, *, handle: bool,
-                         held: tuple[int, ...] = ()) -> AsyncIterator[None]:  # fmt: skip
+async def intake_running(world: World, telegram: Telegram, *, handle: bool, held: tuple[int, ...] = (),
+                         seen: Seen | None = None) -> AsyncIterator[None]:  # fmt: skip
     """The poller (and, with handle, the handler) running until the block ends: then cut, as a kill."""
 
     async def process_update(update: Update) -> None:
+        if seen is not None:
+            seen.append(update)
+            seen.handled.set()
         if update.update_id in held:
             await asyncio.Event().wait()  # a handling that never ends (killed with the rest)
 
@@ -178,3 +189,26 @@ async def test_the_first_handling_stores_the_whole_batch_with_its_own_change(
     assert log[:5] == ["getUpdates None", "transaction", "durable commit", "stored", "getUpdates 3"], log
     await world.reopen()
     assert await world.rows("SELECT update_id, handled_at IS NOT NULL FROM inbox") == [(1, 1), (2, 0)]
+
+
+async def test_a_polled_update_is_handled_as_parsed_and_a_stored_one_from_its_row(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hand-off carries the Update that getUpdates' answer was parsed into: the live path parses
+    an update once. After a restart the inbox's row is parsed again, into the same update."""
+    log = watch(world, monkeypatch)
+    polled = update(1)
+    seen = Seen()
+    async with intake_running(world, Telegram(log, (polled,)), handle=True, seen=seen):
+        await seen.handled.wait()
+    assert seen == [polled] and seen[0] is polled
+    stored = update(7)
+    log.stored.clear()
+    async with intake_running(world, Telegram(log, (stored,)), handle=False):
+        await log.stored.wait()
+    await world.reopen()
+    seen = Seen()
+    async with intake_running(world, Telegram(log), handle=True, seen=seen):
+        await seen.handled.wait()
+    assert [u.update_id for u in seen] == [7] and seen[0] is not stored
+    assert seen[0] == stored and seen[0].message is not None and seen[0].message.text == "halo"
