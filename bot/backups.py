@@ -8,12 +8,15 @@ import logging
 import sys
 from datetime import time as clock_time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from telegram.ext import ContextTypes, JobQueue
-
-from bot.app import DispatchApp
 from bot.settings import Settings
 from storage.backup import BackupError, backup, restore, rotate
+
+if TYPE_CHECKING:  # only the served bot needs these; `run.py report` and the rest start without PTB
+    from telegram.ext import ContextTypes, JobQueue
+
+    from bot.app import DispatchApp
 
 log = logging.getLogger(__name__)
 
