@@ -146,8 +146,9 @@ class InlineConnection:
         try:
             return InlineCursor(self._raw.execute(sql, params))
         finally:
-            took = time.perf_counter() - began
-            self.commit_cost = took if not self.commit_cost else 0.7 * self.commit_cost + 0.3 * took
+            # Averaged from 0, so one slow commit (the first, creating the WAL; one under a burst of
+            # load) does not send the next COMMIT_RETRY commits to the thread: a slow disk still does.
+            self.commit_cost = 0.7 * self.commit_cost + 0.3 * (time.perf_counter() - began)
             self.commit_inline = self.commit_cost < INLINE_COMMIT_MAX
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> InlineCursor:

@@ -44,12 +44,53 @@ async def one_write(conn: InlineConnection) -> None:
         await conn.execute("INSERT INTO events (at, kind, channel, data) VALUES (1, 'x', 'system', '{}')")
 
 
-async def test_begin_and_commit_run_inline_on_a_quick_disk(db: InlineConnection) -> None:
+class Stopwatch:
+    """storage.inline's clock: each COMMIT takes the next of `takes` seconds (the disk is not timed:
+    on a loaded machine a real fsync may take any time)."""
+
+    def __init__(self, *takes: float) -> None:
+        self.takes = list(takes)
+        self.now = 0.0
+        self.began = True
+
+    def perf_counter(self) -> float:
+        self.began = not self.began
+        if self.began:  # the second reading of a commit
+            self.now += self.takes.pop(0) if self.takes else 0.0001
+        return self.now
+
+
+async def test_begin_and_commit_run_inline_on_a_quick_disk(
+    db: InlineConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(storage.inline, "time", Stopwatch(0.0003, 0.0002, 0.0004, 0.0003, 0.0002))
     seen = on_thread(db)
     for _ in range(5):
         await one_write(db)
     assert "BEGIN" not in seen and "COMMIT" not in seen, seen
     assert db.commit_inline
+
+
+async def test_one_slow_commit_among_quick_ones_keeps_them_inline(
+    db: InlineConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first commit (creating the WAL) or one under a burst of load: not a slow disk."""
+    monkeypatch.setattr(storage.inline, "time", Stopwatch(0.005, 0.0003, 0.0003, 0.004, 0.0003))
+    seen = on_thread(db)
+    for _ in range(5):
+        await one_write(db)
+        assert db.commit_inline, db.commit_cost
+    assert "COMMIT" not in seen, seen
+
+
+async def test_a_disk_that_stays_slow_sends_commits_to_the_thread(
+    db: InlineConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(storage.inline, "time", Stopwatch(0.004, 0.004, 0.004, 0.004, 0.004))
+    seen = on_thread(db)
+    for _ in range(5):
+        await one_write(db)
+    assert not db.commit_inline and seen.count("COMMIT") >= 1, seen
 
 
 async def test_a_write_lock_held_by_another_process_is_waited_for_on_the_thread(
