@@ -60,37 +60,39 @@ class Stopwatch:
         return self.now
 
 
+async def writes_timed(db: InlineConnection, monkeypatch: pytest.MonkeyPatch, *takes: float) -> list[bool]:
+    """One write per commit time in `takes`; whether COMMIT stayed inline after each."""
+    monkeypatch.setattr(storage.inline, "time", Stopwatch(*takes))
+    inline = []
+    for _ in takes:
+        await one_write(db)
+        inline.append(db.commit_inline)
+    return inline
+
+
 async def test_begin_and_commit_run_inline_on_a_quick_disk(
     db: InlineConnection, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(storage.inline, "time", Stopwatch(0.0003, 0.0002, 0.0004, 0.0003, 0.0002))
     seen = on_thread(db)
-    for _ in range(5):
-        await one_write(db)
+    assert all(await writes_timed(db, monkeypatch, 0.0003, 0.0002, 0.0004, 0.0003, 0.0002))
     assert "BEGIN" not in seen and "COMMIT" not in seen, seen
-    assert db.commit_inline
 
 
 async def test_one_slow_commit_among_quick_ones_keeps_them_inline(
     db: InlineConnection, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The first commit (creating the WAL) or one under a burst of load: not a slow disk."""
-    monkeypatch.setattr(storage.inline, "time", Stopwatch(0.005, 0.0003, 0.0003, 0.004, 0.0003))
     seen = on_thread(db)
-    for _ in range(5):
-        await one_write(db)
-        assert db.commit_inline, db.commit_cost
+    assert all(await writes_timed(db, monkeypatch, 0.005, 0.0003, 0.0003, 0.004, 0.0003)), db.commit_cost
     assert "COMMIT" not in seen, seen
 
 
 async def test_a_disk_that_stays_slow_sends_commits_to_the_thread(
     db: InlineConnection, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(storage.inline, "time", Stopwatch(0.004, 0.004, 0.004, 0.004, 0.004))
     seen = on_thread(db)
-    for _ in range(5):
-        await one_write(db)
-    assert not db.commit_inline and seen.count("COMMIT") >= 1, seen
+    assert await writes_timed(db, monkeypatch, 0.004, 0.004, 0.004, 0.004, 0.004) == [True] + [False] * 4
+    assert seen.count("COMMIT") == 3, seen  # the 2nd commit, inline, made the average slow
 
 
 async def test_a_write_lock_held_by_another_process_is_waited_for_on_the_thread(
