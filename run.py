@@ -27,7 +27,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--scenario", metavar="FILE", help="skenario latihan (TOML) yang dimainkan di sandbox")
     p.add_argument("--auto", action="store_true", help="skenario dimainkan sendiri, tanpa peramban (CI)")
     try:
-        from bot import backups, report_cli
+        from bot import backups
+        from bot.reports import cli as report_cli
     except ImportError:
         pass
     else:
@@ -68,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
             from bot import backups
 
             return asyncio.run(backups.run_command(command, args, settings))
-        from bot.report_cli import run_command
+        from bot.reports.cli import run_command
 
         return asyncio.run(run_command(command, args, settings))
     except SettingsError as exc:

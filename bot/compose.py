@@ -20,11 +20,11 @@ from bot.backups import schedule_backups
 from bot.clockwatch import ClockWatch
 from bot.command_menu import CommandMenu
 from bot.delivery import TelegramDelivery
-from bot.digest import schedule_digests
 from bot.escalation import EscalationScanner
 from bot.handoff_escalation import HandoffScanner
 from bot.intake import DurableIntake
 from bot.metrics import Metrics
+from bot.reports.digest import schedule_digests
 from bot.roster import seed_from_settings
 from bot.roster_jobs import schedule_roster_jobs
 from bot.services.privacy import purge_personal_data

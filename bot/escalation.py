@@ -15,8 +15,8 @@ from typing import Literal
 
 from bot.app import DispatchApp
 from bot.clockwatch import settle_clock
-from bot.digest_text import duration_id
 from bot.render import place
+from bot.reports.digest_text import duration_id
 from bot.services.announce import announce
 from bot.services.common import PRIORITY_NOTICE, card, esc, reply
 from bot.settings import EscalationSettings

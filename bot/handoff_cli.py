@@ -1,4 +1,4 @@
-"""CLI commands `blocklist`, `export-eidd` and `import-eidd` (registered by bot/report_cli.py).
+"""CLI commands `blocklist`, `export-eidd` and `import-eidd` (registered by bot/reports/cli.py).
 
 Same signature as the report commands: (args, storage path, zone, routing table); they read the rest
 of the settings themselves. An import writes the incident and its outbox rows to the database: the

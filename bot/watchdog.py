@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.app import Clock, DispatchApp
-from bot.digest_text import duration_id
+from bot.reports.digest_text import duration_id
 from bot.services.common import PRIORITY_NOTICE, esc, reply
 
 log = logging.getLogger(__name__)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CommandHandler
 
-from bot.digest import report_on_demand
+from bot.reports.digest import report_on_demand
 from handlers.common import Context, actor_of, app_of, args_after_command, guarded
 
 

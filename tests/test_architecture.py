@@ -74,6 +74,6 @@ def test_only_run_py_starts_the_sandbox() -> None:
 
 def test_the_database_subcommands_start_without_the_telegram_library() -> None:
     """`run.py report`, `import-calls`, `backup`: PTB's telegram.ext is 0.13 s of imports they never use."""
-    probe = "import sys, run; run.parser(); import bot.report_cli; print('telegram.ext' in sys.modules)"
+    probe = "import sys, run; run.parser(); import bot.reports.cli; print('telegram.ext' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False", out.stdout + out.stderr

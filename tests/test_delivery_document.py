@@ -9,7 +9,7 @@ from pathlib import Path
 from bot.app import DispatchApp
 from bot.delivery import REPEAT_MARK, TelegramDelivery
 from bot.pacing import Pacer
-from bot.report_document import enqueue_document
+from bot.reports.document import enqueue_document
 from bot.settings import Settings
 from routing.table import load_routing
 from storage.records import OutboxRecord

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.digest import collect, report_on_demand, send_due_digests
-from bot.digest_text import (
+from bot.reports.digest import collect, report_on_demand, send_due_digests
+from bot.reports.digest_text import (
     Window,
     day_window,
     due_windows,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import docx
 
-from bot.report_cli import run_import_calls, run_import_telephony
+from bot.reports.cli import run_import_calls, run_import_telephony
 from routing.table import load_routing
 from tests.data.seed_2023 import write_seed_csvs
 from tests.e2e import SUPERVISOR, SUPERVISORS_GROUP, World

@@ -7,8 +7,8 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.prank_chart import heatmap_png
-from bot.prank_report import as_dict, digest_lines, read_patterns, render_csv, render_md
+from bot.reports.prank import as_dict, digest_lines, read_patterns, render_csv, render_md
+from bot.reports.prank_chart import heatmap_png
 from routing.prank import Ladder, history_text, parse_duration
 from routing.table import load_routing
 from storage.intake import CallRepo
@@ -72,7 +72,7 @@ def test_history_text_and_ladder() -> None:
 
 
 async def test_monthly_digest_gains_the_patterns_and_the_heatmap(tmp_path: Path) -> None:
-    from bot.digest import report_on_demand
+    from bot.reports.digest import report_on_demand
     from bot.services.calls import log_call
     from bot.services.common import Actor
     from tests.test_escalation_support import SUPERVISOR, make_world, wib

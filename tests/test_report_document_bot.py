@@ -13,9 +13,9 @@ from typing import Any
 import docx
 import pytest
 
-from bot import digest
-from bot.digest import report_on_demand, send_due_digests
-from bot.report_cli import run_import_calls, run_import_telephony
+from bot.reports import digest
+from bot.reports.cli import run_import_calls, run_import_telephony
+from bot.reports.digest import report_on_demand, send_due_digests
 from bot.services.common import Actor, Refused
 from tests.data.seed_2023 import write_seed_csvs
 from tests.test_escalation_support import SUPERVISOR, SUPERVISORS_GROUP, WIB, World, make_world, wib

@@ -1,4 +1,4 @@
-"""The report's sentences from the figures alone (bot/report_facts.py): pure, no database, no document."""
+"""The report's sentences from the figures alone (bot/reports/facts.py): pure, no database, no document."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import report_facts as facts
+from bot.reports import facts
 from routing import stats
 from routing.table import RoutingTable, load_routing
 from tests.data import seed_2023, synthetic_2024
@@ -22,7 +22,7 @@ def routing() -> RoutingTable:
 
 def report_of(period: str, table2: Iterable[tuple[str, int, int, int, str, int]], categories: Mapping[str, int],
               kecamatan: Mapping[str, int], routing: RoutingTable, skip: Iterable[str] = ()) -> stats.Report:  # fmt: skip
-    """A Report as bot.reports.build_report makes it, from table-shaped figures."""
+    """A Report as bot.reports.service.build_report makes it, from table-shaped figures."""
     p = stats.parse_period(period, WIB)
     months = stats.months_in(p)
     rows = [r for r in table2 if r[0] in months]

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import docx
 from docx.document import Document
 
-from bot.report_cli import run_import_calls, run_import_telephony, run_report
+from bot.reports.cli import run_import_calls, run_import_telephony, run_report
 from bot.settings import ReportSettings
 from routing import stats
 from routing.table import RoutingTable

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.report_cli import run_import_calls, run_import_telephony, run_report
+from bot.reports.cli import run_import_calls, run_import_telephony, run_report
 from routing.table import RoutingTable, load_routing
 from storage.db import connect
 from tests import dbread

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.report_cli import run_import_calls, run_import_telephony, run_report
+from bot.reports.cli import run_import_calls, run_import_telephony, run_report
 from routing.table import RoutingTable, load_routing
 from tests.data.seed_2023 import CALL_ROWS, TABLE2, TABLE3, TABLE4, write_seed_csvs
 

@@ -1,6 +1,6 @@
 """The digest's one chart: calls by type and incidents by category, as a PNG in memory.
 
-Same conventions as bot/charts.py (matplotlib's object API on the Agg canvas, never pyplot), so it is
+Same conventions as bot/reports/charts.py (matplotlib's object API on the Agg canvas, never pyplot), so it is
 safe to draw in a worker thread.
 """
 
@@ -12,8 +12,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from bot.charts import _COLOURS, _empty
-from bot.digest_text import CALL_TYPES, DigestData
+from bot.reports.charts import _COLOURS, _empty
+from bot.reports.digest_text import CALL_TYPES, DigestData
 from routing.table import RoutingTable
 
 MAX_CATEGORIES = 10

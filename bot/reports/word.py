@@ -24,7 +24,7 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 from docx.text.paragraph import Paragraph
 
-from bot import report_facts as facts
+from bot.reports import facts
 from bot.settings import ReportSettings
 from routing import stats
 from routing.table import RoutingTable
@@ -37,8 +37,8 @@ FONT = "Arial"
 
 
 def charts_png(report: stats.Report) -> list[bytes]:
-    """Grafik 1-3 as PNG bytes, drawn by bot.charts (the same pictures as `report --charts`)."""
-    from bot.charts import write_charts  # matplotlib loads only when a document is made
+    """Grafik 1-3 as PNG bytes, drawn by bot.reports.charts (the same pictures as `report --charts`)."""
+    from bot.reports.charts import write_charts  # matplotlib loads only when a document is made
 
     with tempfile.TemporaryDirectory(prefix="grafik-") as tmp:
         return [p.read_bytes() for p in write_charts(report, Path(tmp))]

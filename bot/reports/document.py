@@ -12,8 +12,8 @@ import base64
 from datetime import datetime, timedelta
 
 from bot.app import DispatchApp
-from bot.digest_text import Window
-from bot.reports import build_report
+from bot.reports.digest_text import Window
+from bot.reports.service import build_report
 from bot.services.common import esc
 from bot.settings import ReportSettings
 from routing import stats
@@ -46,7 +46,7 @@ def filename(period: stats.Period) -> str:
 def render(
     report: stats.Report, routing: RoutingTable, cfg: ReportSettings, made_at: datetime | None
 ) -> bytes:
-    from bot.reports_docx import render_docx  # python-docx and matplotlib load only when asked for
+    from bot.reports.word import render_docx  # python-docx and matplotlib load only when asked for
 
     return render_docx(report, routing, cfg, made_at)
 

@@ -17,7 +17,8 @@ from typing import Any
 from telegram.ext import JobQueue
 
 from bot.app import DispatchApp
-from bot.digest_text import (
+from bot.render import place
+from bot.reports.digest_text import (
     DigestData,
     OpenItem,
     Window,
@@ -26,9 +27,8 @@ from bot.digest_text import (
     render_lines,
     requested_window,
 )
-from bot.prank_report import digest_lines, read_patterns
-from bot.render import place
-from bot.report_document import enqueue_document, window_document
+from bot.reports.document import enqueue_document, window_document
+from bot.reports.prank import digest_lines, read_patterns
 from bot.services.common import PRIORITY_DIGEST, PRIORITY_REPLY, Actor, Refused, reply
 from bot.services.views import split_message
 from routing.prank import PrankPatterns
@@ -80,7 +80,7 @@ async def _open_items(app: DispatchApp, tx: Tx, now: float) -> list[OpenItem]:
 
 def _chart(data: DigestData, app: DispatchApp) -> bytes | None:
     try:
-        from bot.digest_chart import digest_png  # matplotlib loads only when a digest is drawn
+        from bot.reports.digest_chart import digest_png  # matplotlib loads only when a digest is drawn
 
         return digest_png(data, app.routing)
     except Exception:  # the figures in text matter more than the picture
@@ -142,7 +142,7 @@ async def _prank_patterns(app: DispatchApp, window: Window) -> tuple[PrankPatter
 
     def draw() -> bytes | None:
         try:
-            from bot.prank_chart import heatmap_png  # matplotlib loads only when a report is drawn
+            from bot.reports.prank_chart import heatmap_png  # matplotlib loads only when a report is drawn
 
             return heatmap_png(patterns, window.title)
         except Exception:  # the figures in text matter more than the picture

@@ -1,5 +1,5 @@
 """The prank & ghost heatmap (weekday x hour, WIB) as PNG, with matplotlib's object API on Agg
-(no pyplot, no global state, safe in a worker thread), like bot/charts.py."""
+(no pyplot, no global state, safe in a worker thread), like bot/reports/charts.py."""
 
 from __future__ import annotations
 

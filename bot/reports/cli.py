@@ -20,11 +20,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from bot import handoff_cli, prank_report
-from bot.report_document import load_report
-from bot.report_document import render as render_document
-from bot.report_facts import number_id, percent_id
-from bot.reports import (
+from bot import handoff_cli
+from bot.reports import prank as prank_report
+from bot.reports.document import load_report
+from bot.reports.document import render as render_document
+from bot.reports.facts import number_id, percent_id
+from bot.reports.service import (
     ImportFileError,
     RowError,
     read_calls_csv,
@@ -208,8 +209,8 @@ async def run_report(args: argparse.Namespace, storage_path: str, tz: ZoneInfo, 
         else:
             sys.stdout.write(text)
     if args.charts:
-        from bot.charts import write_charts  # matplotlib loads only when charts are asked for
-        from bot.prank_chart import write_heatmap
+        from bot.reports.charts import write_charts  # matplotlib loads only when charts are asked for
+        from bot.reports.prank_chart import write_heatmap
 
         paths = await asyncio.to_thread(write_charts, report, Path(args.charts))
         paths.append(await asyncio.to_thread(write_heatmap, patterns, period.title, Path(args.charts)))
