@@ -13,10 +13,18 @@ let radioTab = null;
 let loading = false, again = false;
 const myTaps = new Set();
 
-async function api(path, body) {
-  const r = await fetch(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
-  if (!r.ok) { toast(await r.text()); throw new Error(path); }
-  return r.json();
+// One request at a time, in the order the trainee acted: a tap and the text typed right after it
+// reach the server, and so the bot, in that order, as a Telegram client keeps them. Concurrent
+// fetches may arrive either way round (the form then takes the address as the answer to a button).
+let sending = Promise.resolve();
+function api(path, body) {
+  const run = sending.then(async () => {
+    const r = await fetch(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+    if (!r.ok) { toast(await r.text()); throw new Error(path); }
+    return r.json();
+  });
+  sending = run.catch(() => undefined);
+  return run;
 }
 function toast(text) { const t = $("#toast"); t.textContent = text; t.classList.add("show"); clearTimeout(t._h); t._h = setTimeout(() => t.classList.remove("show"), 3500); }
 const chatById = (id) => S.chats.find((c) => c.id === id);
