@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from bot import handoff_cli
-from bot.reports import prank as prank_report
+from bot.reports import prank
 from bot.reports.document import load_report
 from bot.reports.document import render as render_document
 from bot.reports.facts import number_id, percent_id
@@ -185,7 +185,7 @@ async def run_report(args: argparse.Namespace, storage_path: str, tz: ZoneInfo, 
     try:
         report = await load_report(db, period, routing)
         offset = int((period.start.utcoffset() or timedelta(0)).total_seconds())
-        patterns = await prank_report.read_patterns(
+        patterns = await prank.read_patterns(
             db, period.start.timestamp(), period.end.timestamp(), offset, routing
         )
     finally:
@@ -198,12 +198,12 @@ async def run_report(args: argparse.Namespace, storage_path: str, tz: ZoneInfo, 
     else:
         # Tables 2-4 first, unchanged; the prank & ghost patterns after them.
         if args.format == "json":
-            data_json = report_dict(report) | {"prank_ghost_patterns": prank_report.as_dict(patterns)}
+            data_json = report_dict(report) | {"prank_ghost_patterns": prank.as_dict(patterns)}
             text = json.dumps(data_json, ensure_ascii=False, indent=2) + "\n"
         elif args.format == "md":
-            text = render_md(report) + prank_report.render_md(patterns, period.title)
+            text = render_md(report) + prank.render_md(patterns, period.title)
         else:
-            text = render_csv(report) + prank_report.render_csv(patterns)
+            text = render_csv(report) + prank.render_csv(patterns)
         if output:
             _write_atomically(Path(output), text.encode("utf-8"))
         else:
