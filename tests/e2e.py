@@ -165,6 +165,14 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
 
 
 @pytest.fixture
+async def quiet_world(tmp_path: Path) -> AsyncIterator[World]:
+    """The default world without escalation, for a test that counts every message in an agency group:
+    a loaded machine can stretch its run past the P1 re-post (ULANG after 60 s), a second message."""
+    async for w in make_world(tmp_path, extra="[escalation]\nenabled = false"):
+        yield w
+
+
+@pytest.fixture
 async def world_group(tmp_path: Path) -> AsyncIterator[World]:
     async for w in make_world(tmp_path, call_takers_group=True):
         yield w
