@@ -103,6 +103,8 @@ enabled = false
 enabled = {"true" if escalation else "false"}
 [digest]
 enabled = false
+[rollcall]
+enabled = false
 """
 
 

@@ -58,6 +58,8 @@ dispatch_channel = "Dispatch"
 enabled = false
 [digest]
 enabled = false
+[rollcall]
+enabled = false
 """
 
 

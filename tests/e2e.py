@@ -23,9 +23,17 @@ DAMKAR, POLRES, BPBD, PLN, CALL_TAKERS_GROUP, SUPERVISORS_GROUP = -1003, -1004, 
 RESPONDER_DAMKAR, RESPONDER_POLRES = 501, 502
 
 
+# Jobs at a WIB time of day (the roll-calls at 07:00, 15:00 and 23:00, the digest at 07:00) would post into
+# the groups of whichever test runs at that minute, where a test may count the messages (a CI run that
+# crossed 23:00 WIB found one too many in Damkar's group). Off unless the test's extra has the section;
+# /apel and /laporan work either way.
+CLOCK_JOBS_OFF = ("[rollcall]\nenabled = false", "[digest]\nenabled = false")
+
+
 def settings_toml(api: FakeBotApi, db: Path | str, *, call_takers_group: bool = False, extra: str = "",
                   mumble: str = "[mumble]\nenabled = false", folder: Path | None = None) -> str:  # fmt: skip
     groups = f"call_takers = {CALL_TAKERS_GROUP}\n" if call_takers_group else ""
+    extra = "\n".join([extra, *(job for job in CLOCK_JOBS_OFF if job.split("\n")[0] not in extra)])
     return f"""
 timezone = "Asia/Jakarta"
 [telegram]

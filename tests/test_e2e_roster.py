@@ -195,7 +195,8 @@ async def test_kicked_agency_becomes_phone_notice_and_one_alert_then_returns(wor
 
 
 async def test_rollcall_summary_names_the_silent_agency(tmp_path: Path) -> None:
-    async for world in make_world(tmp_path, extra="[rollcall]\nwindow = 4"):
+    # Started by /apel, not by the clock: the scheduled ones stay off as in every end-to-end test.
+    async for world in make_world(tmp_path, extra="[rollcall]\nenabled = false\nwindow = 4"):
         await _rollcall(world)
 
 
