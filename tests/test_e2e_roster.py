@@ -13,6 +13,7 @@ from tests.e2e import (
     BPBD,
     CALL_TAKER,
     CALL_TAKERS_GROUP,
+    CLOCK_JOBS_OFF,
     DAMKAR,
     POLRES,
     SUPERVISORS_GROUP,
@@ -39,13 +40,15 @@ def button(message: object, label: str) -> str:
 
 
 async def fresh_world(tmp_path: Path) -> AsyncIterator[World]:
-    """A fresh install: the token (env) and one admin id; nothing else about the city."""
+    """A fresh install: the token (env) and one admin id; nothing else about the city (and, as in every
+    end-to-end bot, no roll-call or digest by the clock)."""
     async with FakeBotApi(token=TOKEN) as api:
         db = new_target(tmp_path)
         settings = tmp_path / "settings.toml"
         settings.write_text(
             f'[telegram]\nbase_url = "{api.base_url}"\nbase_file_url = "{api.base_file_url}"\npoll_timeout = 2\n'
             f"[storage]\n{storage_toml(db, tmp_path)}\n[access]\nadmins = [{ADMIN}]\n[mumble]\nenabled = false\n"
+            + "\n".join(CLOCK_JOBS_OFF)
         )
         bot = BotProcess(tmp_path, bot_env(settings))
         world = World(api, bot, db)
