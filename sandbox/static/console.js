@@ -76,17 +76,31 @@ function renderChats() {
     if (c.kind === "private" && !person(c.id)) continue;
     (byKind[c.kind] ||= []).push(c);
   }
-  let html = "";
+  let html = "", key = "";
+  const shown = [];
   for (const kind of ["call_takers", "supervisors", "agency", "private", "group"]) {
     if (!byKind[kind]) continue;
     html += `<h3>${esc(KIND[kind])}</h3>`;
     for (const c of byKind[kind]) {
-      const n = open.includes(c.id) ? 0 : unread(c);
-      html += `<button type="button" class="chat-item${open.includes(c.id) ? " open" : ""}${c.bot_left ? " left" : ""}" data-chat="${c.id}">` +
-        `<span>${esc(c.title)}</span>${n ? `<span class="unread" data-unread="${c.id}">${n}</span>` : ""}</button>`;
+      html += `<button type="button" class="chat-item" data-chat="${c.id}"><span>${esc(c.title)}</span></button>`;
+      key += `${kind}:${c.id}:${c.title}\n`;
+      shown.push(c);
     }
   }
-  $("#chats").innerHTML = html;
+  // Rebuilt only when the chats or their names change; badges and marks change in place. A list rebuilt
+  // on every event lost clicks: the press landed on one button, the release on its copy, and no click.
+  const box = $("#chats");
+  if (box.dataset.key !== key) { box.dataset.key = key; box.innerHTML = html; }
+  const buttons = box.querySelectorAll(".chat-item");
+  shown.forEach((c, i) => {
+    const b = buttons[i], isOpen = open.includes(c.id), n = isOpen ? 0 : unread(c);
+    b.classList.toggle("open", isOpen);
+    b.classList.toggle("left", Boolean(c.bot_left));
+    let badge = b.querySelector(".unread");
+    if (n && !badge) badge = b.appendChild(Object.assign(document.createElement("span"), { className: "unread" }));
+    if (badge && !n) badge.remove();
+    else if (badge && badge.textContent !== String(n)) badge.textContent = String(n);
+  });
 }
 
 function openChat(id) {
@@ -97,7 +111,7 @@ function openChat(id) {
 }
 
 function messageHtml(chat, m) {
-  if (m.service) return `<div class="msg service">${esc(m.sender)} ${esc(m.service)}</div>`;
+  if (m.service) return `<div class="msg service" data-id="${m.id}">${esc(m.sender)} ${esc(m.service)}</div>`;
   const mine = m.from === actor;
   let body = m.html;
   if (m.location) body += `📍 <a target="_blank" href="https://www.openstreetmap.org/?mlat=${m.location[0]}&mlon=${m.location[1]}">${m.location[0].toFixed(5)}, ${m.location[1].toFixed(5)}</a>`;
@@ -115,14 +129,15 @@ function messageHtml(chat, m) {
     `<div class="meta">${m.edits ? "diubah · " : ""}${m.deleted ? "dihapus · " : ""}${time} · <a href="#" data-reply="${m.id}" data-chat="${chat.id}">balas</a></div></div>`;
 }
 
-function paneHtml(chat) {
+function headHtml(chat) {
   const members = chat.members.map((id) => person(id)).filter(Boolean);
+  return `<div class="pane-head"><span>${esc(chat.title)}${chat.bot_left ? " (bot dikeluarkan)" : ""}</span><span class="hint" style="margin:0">${members.length} anggota</span>${chat.id < 0 ? `<button type="button" data-join="${chat.id}" title="Orang baru bergabung lewat tautan undangan">+ orang</button><button type="button" data-leave="${chat.id}" title="Yang sedang diperankan keluar dari grup">keluar</button>` : ""}<button type="button" data-close="${chat.id}" aria-label="Tutup">✕</button></div>`;
+}
+
+function composerHtml(chat) {
   const r = replyTo[chat.id];
   const options = S.kelurahan.map((k, i) => `<option value="${i}">${esc(k.name)} (${esc(k.kecamatan)})</option>`).join("");
-  return `<div class="pane" data-pane="${chat.id}">
-    <div class="pane-head"><span>${esc(chat.title)}${chat.bot_left ? " (bot dikeluarkan)" : ""}</span><span class="hint" style="margin:0">${members.length} anggota</span>${chat.id < 0 ? `<button type="button" data-join="${chat.id}" title="Orang baru bergabung lewat tautan undangan">+ orang</button><button type="button" data-leave="${chat.id}" title="Yang sedang diperankan keluar dari grup">keluar</button>` : ""}<button type="button" data-close="${chat.id}" aria-label="Tutup">✕</button></div>
-    <div class="messages">${chat.messages.map((m) => messageHtml(chat, m)).join("")}</div>
-    <form class="composer" data-chat="${chat.id}">
+  return `<form class="composer" data-chat="${chat.id}">
       ${r ? `<div class="replying">↩ membalas pesan ${r} <a href="#" data-unreply="${chat.id}">batal</a></div>` : ""}
       <div class="line"><input type="text" name="text" list="commands" autocomplete="off" placeholder="Ketik sebagai ${esc(person(sender(chat.id))?.name || "")}…" aria-label="Pesan untuk ${esc(chat.title)}">
       <button type="submit">Kirim</button></div>
@@ -130,7 +145,67 @@ function paneHtml(chat) {
         <select name="kel" aria-label="Kelurahan"><option value="">pilih kelurahan…</option>${options}</select>
         <input name="lat" placeholder="lintang" aria-label="Lintang"><input name="lon" placeholder="bujur" aria-label="Bujur">
         <button type="button" data-loc="${chat.id}">Kirim lokasi</button></div></details>
-    </form></div>`;
+    </form>`;
+}
+
+function nodeOf(html) {
+  const box = document.createElement("div");
+  box.innerHTML = html;
+  const node = box.firstElementChild;
+  node._html = html;
+  return node;
+}
+
+// A pane's head, each of its messages and its composer are replaced only when their own HTML changed:
+// a card tapped while another message arrives in the chat keeps its buttons under the pointer (a
+// replaced button between the press and the release gets no click).
+function replaced(node, html) {
+  if (node._html === html) return node;
+  const fresh = nodeOf(html);
+  node.replaceWith(fresh);
+  return fresh;
+}
+
+function renderComposer(pane, chat) {
+  const node = $(".composer", pane), html = composerHtml(chat);
+  if (node._html === html) return;
+  // Keep what the trainee was doing here: the draft, the location form, the focus.
+  const keep = {};
+  for (const f of node.querySelectorAll("input,select")) keep[f.name] = f.value;
+  const wasOpen = node.querySelector("details.loc")?.open;
+  const focus = node.contains(document.activeElement) ? document.activeElement.name : null;
+  const form = replaced(node, html);
+  for (const f of form.querySelectorAll("input,select")) if (keep[f.name] !== undefined) f.value = keep[f.name];
+  if (wasOpen) $("details.loc", form).open = true;
+  if (focus) $(`[name="${focus}"]`, form)?.focus();
+}
+
+function renderMessages(pane, chat) {
+  const box = $(".messages", pane);
+  const have = new Map([...box.children].map((n) => [n.dataset.id, n]));
+  let prev = null, added = false;
+  for (const m of chat.messages) {
+    const html = messageHtml(chat, m);
+    let node = have.get(String(m.id));
+    if (node) { have.delete(String(m.id)); node = replaced(node, html); } else { node = nodeOf(html); added = true; }
+    const at = prev ? prev.nextElementSibling : box.firstElementChild;
+    if (at !== node) box.insertBefore(node, at);
+    prev = node;
+  }
+  for (const gone of have.values()) gone.remove();
+  if (added) { if (pressed) unscrolled.add(box); else box.scrollTop = box.scrollHeight; }
+}
+
+// Nothing scrolls under a pressed pointer: the release would land on another message or button.
+let pressed = false;
+const unscrolled = new Set();
+document.addEventListener("pointerdown", () => { pressed = true; }, true);
+for (const end of ["pointerup", "pointercancel"]) {
+  document.addEventListener(end, () => {
+    pressed = false;
+    // After the click that this release makes, which is dispatched next.
+    setTimeout(() => { for (const box of unscrolled) box.scrollTop = box.scrollHeight; unscrolled.clear(); });
+  }, true);
 }
 
 function renderPanes() {
@@ -147,27 +222,15 @@ function renderPanes() {
   el.querySelector("p.hint")?.remove();
   for (const old of el.querySelectorAll(".pane")) if (!open.includes(Number(old.dataset.pane))) old.remove();
   for (const id of open) {
-    const html = paneHtml(chatById(id));
-    let node = el.querySelector(`.pane[data-pane="${id}"]`);
-    if (!node || node._html !== html) {
-      // Keep what the trainee was doing in this pane: the draft, the location form, the focus.
-      const keep = {};
-      if (node) {
-        for (const f of node.querySelectorAll("input,select")) keep[f.name] = f.value;
-        keep._open = node.querySelector("details.loc")?.open;
-        keep._focus = node.contains(document.activeElement) ? document.activeElement.name : null;
-      }
-      const fresh = document.createElement("div");
-      fresh.innerHTML = html;
-      const pane = fresh.firstElementChild;
-      pane._html = html;
-      for (const f of pane.querySelectorAll("input,select")) if (keep[f.name] !== undefined) f.value = keep[f.name];
-      if (keep._open) $("details.loc", pane).open = true;
-      if (node) node.replaceWith(pane); else el.appendChild(pane);
-      if (keep._focus) $(`[name="${keep._focus}"]`, pane)?.focus();
-      const box = $(".messages", pane); box.scrollTop = box.scrollHeight;
-      node = pane;
+    const chat = chatById(id);
+    let pane = el.querySelector(`.pane[data-pane="${id}"]`);
+    if (!pane) {
+      pane = nodeOf(`<div class="pane" data-pane="${id}"><div class="pane-head"></div><div class="messages"></div><form class="composer"></form></div>`);
+      el.appendChild(pane);
     }
+    replaced($(".pane-head", pane), headHtml(chat));
+    renderMessages(pane, chat);
+    renderComposer(pane, chat);
   }
   // Newest first, left to right; moved only when the order changed (moving loses the focus).
   const order = open.map((id) => el.querySelector(`.pane[data-pane="${id}"]`));
@@ -182,10 +245,17 @@ function renderRadio() {
   $("#radio-status").textContent = R.channels.length ? (R.connected ? "Tersambung ke murmurd lokal" : "Radio terputus") : "Radio tidak berjalan";
   if (!radioTab && R.channels.length) radioTab = R.channels[0];
   const tabs = [...R.channels, ...new Set(R.feed.filter((p) => p.private).map((p) => p.channel))];
-  $("#radio-tabs").innerHTML = tabs.map((c) => {
-    const n = R.feed.filter((p) => p.channel === c).length;
-    return `<button type="button" data-radio-tab="${esc(c)}" class="${c === radioTab ? "open" : ""}">${esc(c)} (${n})</button>`;
-  }).join("");
+  // In place, as the chat list: a tab rebuilt between the press and the release is not clicked.
+  const bar = $("#radio-tabs");
+  if (bar.dataset.key !== tabs.join("\n")) {
+    bar.dataset.key = tabs.join("\n");
+    bar.innerHTML = tabs.map((c) => `<button type="button" data-radio-tab="${esc(c)}"></button>`).join("");
+  }
+  bar.querySelectorAll("button").forEach((b, i) => {
+    const c = tabs[i], label = `${c} (${R.feed.filter((p) => p.channel === c).length})`;
+    if (b.textContent !== label) b.textContent = label;
+    b.classList.toggle("open", c === radioTab);
+  });
   const feed = $("#radio-feed");
   const items = R.feed.filter((p) => p.channel === radioTab);
   const key = radioTab + ":" + items.length;
