@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -11,16 +10,13 @@ import pytest
 
 from bot.settings import Settings, load_settings
 from tests.e2e import settings_toml
+from tests.settings_files import settings_at
 
 URLS: Any = SimpleNamespace(base_url="http://127.0.0.1:1/bot", base_file_url="http://127.0.0.1:1/file/bot")
 
 
 def loaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, extra: str) -> Settings:
-    path = tmp_path / "settings.toml"
-    path.write_text(settings_toml(URLS, tmp_path / "dispatch.sqlite3", extra=extra), encoding="utf-8")
-    for key in [k for k in os.environ if k.startswith("DISPATCH_")]:
-        monkeypatch.delenv(key)
-    monkeypatch.setenv("DISPATCH_SETTINGS", str(path))
+    settings_at(tmp_path, monkeypatch, settings_toml(URLS, tmp_path / "dispatch.sqlite3", extra=extra))
     return load_settings()
 
 

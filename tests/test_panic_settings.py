@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from bot.settings import SettingsError, load_settings
-
-
-def settings_at(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str, **env: str) -> Path:
-    path = tmp_path / "settings.toml"
-    path.write_text(text, encoding="utf-8")
-    for key in [k for k in os.environ if k.startswith("DISPATCH_")]:
-        monkeypatch.delenv(key)
-    monkeypatch.setenv("DISPATCH_SETTINGS", str(path))
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    return path
+from tests.settings_files import settings_at
 
 
 def test_defaults_and_tokens_from_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
